@@ -62,3 +62,49 @@ class ConflictError(ConvappsError):
     """The operation conflicts with what is stored (a duplicate name...)."""
 
     http_status = 409
+
+
+class DataFileError(ConvappsError):
+    """A signal or volume file could not be read (unknown format, bad header, truncated data).
+
+    The message names the file and what is wrong with it.
+    """
+
+    http_status = 415
+
+
+class CheckpointError(ConvappsError):
+    """A training checkpoint or saved model is missing, truncated or from another model."""
+
+
+class GalleryError(ConvappsError):
+    """An identity gallery could not be opened or used. The message names the gallery."""
+
+    http_status = 503
+
+
+class GalleryLockedError(GalleryError):
+    """Another process holds the gallery's write lock longer than the lock timeout."""
+
+
+class GalleryUnreadableError(GalleryError):
+    """The gallery file is not readable, not a database, or not a convapps gallery."""
+
+
+class GalleryUnavailableError(GalleryError):
+    """A gallery server (Milvus) is not reachable."""
+
+
+class EmbeddingSpaceMismatchError(ConflictError):
+    """Encodings of one model were offered to a gallery that stores another model's encodings."""
+
+
+class NoFaceError(ConvappsError):
+    """No face was found in an image (or the requested face index does not exist). The message names it."""
+
+    exit_code = 3
+    http_status = 422
+
+
+class IdentityLeakError(InvalidInputError):
+    """A test identity appears in the training data (splits must be by identity, never by image)."""

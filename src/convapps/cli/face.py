@@ -10,7 +10,24 @@ import click
 
 from convapps.cli.lazy import LazyGroup
 
-FACE_COMMANDS: dict[str, str] = {}
+FACE_COMMANDS: dict[str, str] = {
+    "detect": "convapps.cli.face_verify:detect",
+    "verify": "convapps.cli.face_verify:verify",
+    "encode": "convapps.cli.face_encode:encode",
+    "evaluate-lfw": "convapps.cli.face_lfw:evaluate_lfw",
+    "train": "convapps.cli.face_train:train",
+    "train-siamese": "convapps.cli.face_train:train_siamese",
+    "evaluate": "convapps.cli.face_train:evaluate",
+    "enroll": "convapps.cli.face_gallery:enroll",
+    "enroll-dir": "convapps.cli.face_gallery:enroll_dir",
+    "identify": "convapps.cli.face_gallery:identify",
+    "verify-id": "convapps.cli.face_gallery:verify_id",
+    "list": "convapps.cli.face_gallery:list_people",
+    "remove": "convapps.cli.face_gallery:remove",
+    "rename": "convapps.cli.face_gallery:rename",
+    "export": "convapps.cli.face_gallery:export",
+    "import": "convapps.cli.face_gallery:import_",
+}
 
 
 @click.group(cls=LazyGroup, lazy_subcommands=FACE_COMMANDS)

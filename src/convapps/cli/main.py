@@ -17,6 +17,7 @@ GROUPS = {
     "viz": "convapps.cli.viz:viz",
     "nd": "convapps.cli.nd:nd",
     "tour": "convapps.cli.tour:tour",
+    "serve": "convapps.cli.serve:serve",
 }
 
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import click
 
-from convapps.core.shapes import ConvLayer, LayerReport, TensorShape, layer_stack
 from convapps.cli.shape_spec import layer_from_spec, layers_from_options
+from convapps.core.shapes import ConvLayer, LayerReport, TensorShape, layer_stack
 from convapps.errors import InvalidInputError
 
 
@@ -18,6 +18,12 @@ def nd() -> None:
 
     The lecture's generalisation of convolution: a 1D filter slides along time, a 3D filter through a
     volume; input and filter channels match, and each filter gives one output channel.
+
+    \b
+      shape         output shape of conv layers, or of every layer of a model (--model conv1d|conv3d)
+      train-ecg     train the 1D ConvNet on ECG beats (UCR files, an annotated WFDB record)
+      train-volume  train the 3D ConvNet on volumes (MedMNIST 3D .npz)
+      predict       classify a record or a volume with a trained model.pt
     """
 
 
@@ -95,6 +101,13 @@ def stack_as_json(shape: TensorShape, reports: Sequence[LayerReport]) -> str:
     help="A layer as conv:FILTERS:KERNEL[:STRIDE[:PADDING[:DILATION]]] or maxpool:KERNEL[:STRIDE]; repeat "
     "for a stack (instead of --filters).",
 )
+@click.option(
+    "--model",
+    help="Print every layer of a ConvNet instead: conv1d (the ECG net), conv3d (the volume net) or a "
+    "model.pt written by train-ecg/train-volume. --filters/--kernel then set its blocks.",
+)
+@click.option("--pool", type=int, help="With --model: max-pool size after each block but the last (1: none).")
+@click.option("--classes", type=int, default=2, show_default=True, help="With --model: number of classes.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def shape(
     input_shape: str,
@@ -104,6 +117,9 @@ def shape(
     padding: str | None,
     dilation: str | None,
     layer_specs: tuple[str, ...],
+    model: str | None,
+    pool: int | None,
+    classes: int,
     as_json: bool,
 ) -> None:
     """Output shape of conv layers: floor((n + 2p - f) / s) + 1 per dimension, channels = filters.
@@ -117,8 +133,13 @@ def shape(
       convapps nd shape 14x14x14x1 --filters 16,32 --kernel 5   # 10x10x10x16 -> 6x6x6x32
       convapps nd shape 64x64x64x3 --filters 16 --kernel 4 --stride 2
       convapps nd shape 224x224x3 --layer conv:64:3:1:same --layer maxpool:2
+      convapps nd shape 96x1 --model conv1d                     # every layer of the ECG net
+      convapps nd shape 28x28x28x1 --model conv3d --filters 8,16 --kernel 3
     """
     parsed = TensorShape.parse(input_shape)
+    if model is not None:
+        _model_shapes(parsed, model, filters, kernel, pool, classes, as_json)
+        return
     layers: list[ConvLayer]
     if layer_specs and filters:
         raise InvalidInputError("give either --filters/--kernel or --layer, not both")
@@ -132,3 +153,35 @@ def shape(
         raise InvalidInputError("describe the layers with --filters and --kernel, or with --layer")
     reports = layer_stack(parsed, layers)
     click.echo(stack_as_json(parsed, reports) if as_json else render_stack(parsed, reports))
+
+
+def _model_shapes(
+    parsed: TensorShape,
+    model: str,
+    filters: str | None,
+    kernel: str | None,
+    pool: int | None,
+    classes: int,
+    as_json: bool,
+) -> None:
+    """``shape --model``: each layer's output by the lecture's formula, checked against torch."""
+    from convapps.cli.nd_models import build_named_model, render_model_shapes
+    from convapps.nd.model_shapes import model_layer_shapes
+
+    net = build_named_model(model, parsed, filters=filters, kernel=kernel, pool=pool, classes=classes)
+    rows = model_layer_shapes(net, parsed)
+    if as_json:
+        click.echo(json.dumps({"model": model, "input": str(parsed), "layers": [vars(r) for r in rows]}, indent=2))
+    else:
+        click.echo(render_model_shapes(model, parsed, rows))
+
+
+def _register_training_commands() -> None:
+    from convapps.cli.nd_train import predict, train_ecg, train_volume
+
+    nd.add_command(train_ecg)
+    nd.add_command(train_volume)
+    nd.add_command(predict)
+
+
+_register_training_commands()

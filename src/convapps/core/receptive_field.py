@@ -57,6 +57,10 @@ class ReceptiveField:
         lo = self.start + index * self.jump
         return lo, lo + self.size
 
+    def first_unit_inside(self) -> int:
+        """Smallest unit index whose field starts at pixel >= 0: ``ceil(-start / jump)`` (0 if start >= 0)."""
+        return max(0, -(self.start // self.jump))
+
     @property
     def center_offset(self) -> float:
         """Centre of unit 0's field in input pixels: start + (size - 1) / 2."""
@@ -83,3 +87,78 @@ def receptive_fields(windows: Sequence[Window1d]) -> list[ReceptiveField]:
         field = next_receptive_field(field, window)
         fields.append(field)
     return fields
+
+
+@dataclass(frozen=True)
+class PixelBox:
+    """A half-open box of input pixels ``[top, bottom) x [left, right)``; may extend past the image."""
+
+    top: int
+    left: int
+    bottom: int
+    right: int
+
+    @property
+    def height(self) -> int:
+        """``bottom - top``."""
+        return self.bottom - self.top
+
+    @property
+    def width(self) -> int:
+        """``right - left``."""
+        return self.right - self.left
+
+    def inside(self, height: int, width: int) -> bool:
+        """True when the whole box lies inside an image of ``height x width`` pixels."""
+        return self.top >= 0 and self.left >= 0 and self.bottom <= height and self.right <= width
+
+    def clip(self, height: int, width: int) -> PixelBox:
+        """The part of the box inside an image of ``height x width`` (may be empty)."""
+        top, left = min(max(self.top, 0), height), min(max(self.left, 0), width)
+        return PixelBox(top, left, max(top, min(self.bottom, height)), max(left, min(self.right, width)))
+
+
+@dataclass(frozen=True)
+class ReceptiveField2d:
+    """Receptive field of a 2D layer's units: one :class:`ReceptiveField` per axis (rows, then columns)."""
+
+    rows: ReceptiveField
+    cols: ReceptiveField
+
+    def box(self, i: int, j: int) -> PixelBox:
+        """Input pixels seen by the unit at activation position ``(i, j)`` (row i, column j).
+
+        ``top = start_rows + i * jump_rows``, ``bottom = top + size_rows``; likewise for columns.
+        """
+        top, bottom = self.rows.box(i)
+        left, right = self.cols.box(j)
+        return PixelBox(top, left, bottom, right)
+
+
+@dataclass(frozen=True)
+class LayerWindow:
+    """One named layer of a 2D stack: its window along rows and along columns."""
+
+    name: str
+    rows: Window1d
+    cols: Window1d
+
+    @classmethod
+    def square(cls, name: str, kernel: int, *, stride: int = 1, padding: int = 0, dilation: int = 1) -> LayerWindow:
+        """The same window along both axes (a k x k kernel, symmetric in height and width)."""
+        window = Window1d(kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+        return cls(name=name, rows=window, cols=window)
+
+
+def receptive_field_stack(layers: Sequence[LayerWindow]) -> list[tuple[str, ReceptiveField2d]]:
+    """``(name, field)`` after each layer of a 2D stack, in order (the recurrences of the module docstring).
+
+    Pointwise layers (ReLU, batch norm, 1x1 convolutions) are windows of kernel 1, stride 1: they keep
+    the field. Residual additions do not widen it either (the skip path sees a subset of the same pixels).
+    """
+    row_fields = receptive_fields([layer.rows for layer in layers])
+    col_fields = receptive_fields([layer.cols for layer in layers])
+    return [
+        (layer.name, ReceptiveField2d(rows=r, cols=c))
+        for layer, r, c in zip(layers, row_fields, col_fields, strict=True)
+    ]

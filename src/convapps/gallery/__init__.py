@@ -1,0 +1,83 @@
+"""Identity galleries: the lecture's "database of K persons", storing encodings, not images.
+
+    >>> from convapps.gallery import open_gallery
+    >>> with open_gallery("people.db", space=encoder.space) as gallery:       # doctest: +SKIP
+    ...     gallery.enroll("alice", alice_encoding)
+    ...     [[best]] = gallery.search(probe_encoding)                         # nearest identity
+    ...     best.identity.name, best.distance                                  # squared L2
+
+Backends share one interface (:class:`Gallery`) and one URL form (see :mod:`convapps.gallery.url`):
+SQLite (default, embedded) and Milvus (Milvus Lite file, or a server).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from convapps.errors import GalleryUnreadableError, InvalidInputError
+from convapps.gallery.ann import HnswParams, IvfParams
+from convapps.gallery.base import Gallery, GallerySpace, Identity, Match, Metadata, SearchMode, SpaceLike
+from convapps.gallery.url import GalleryUrl, default_gallery_path, parse_gallery_url
+
+__all__ = [
+    "Gallery",
+    "GallerySpace",
+    "GalleryUrl",
+    "HnswParams",
+    "Identity",
+    "IvfParams",
+    "Match",
+    "Metadata",
+    "SearchMode",
+    "default_gallery_path",
+    "open_gallery",
+    "parse_gallery_url",
+]
+
+
+def open_gallery(
+    url: str | Path | None = None,
+    *,
+    space: SpaceLike | None = None,
+    mode: SearchMode = "exact",
+    lock_timeout_s: float = 5.0,
+    connect_timeout_s: float = 10.0,
+    create: bool = True,
+    ann: HnswParams | IvfParams | None = None,
+) -> Gallery:
+    """Open (creating if needed) the gallery at ``url``.
+
+    Args:
+        url: a path, ``sqlite:///abs.db``, ``milvus:///abs.db`` (Milvus Lite) or ``milvus://host:port``;
+            None means ``$CONVAPPS_GALLERY`` or ``gallery.db`` in the user's data directory.
+        space: the encoder's embedding space (model id, dim, metric). Required to enroll or search; a
+            gallery holding another space's encodings refuses it (EmbeddingSpaceMismatchError).
+        mode: "exact" search (default) or "ann" (HNSW: usearch for SQLite, Milvus' index for Milvus).
+        lock_timeout_s: SQLite only: how long a write waits for another writer before GalleryLockedError.
+        connect_timeout_s: Milvus only: how long to wait for the server.
+        ann: the approximate index for ``mode="ann"``: HnswParams (default) or IvfParams.
+        create: create the local file (SQLite, Milvus Lite) if missing; if False, GalleryUnreadableError.
+    """
+    if mode not in ("exact", "ann"):
+        raise InvalidInputError(f"search mode must be 'exact' or 'ann', got {mode!r}")
+    location = parse_gallery_url(url)
+    if not create and location.path is not None and not location.path.exists():
+        raise GalleryUnreadableError(f"there is no gallery at {location}; enroll someone first")
+    if location.backend == "sqlite":
+        from convapps.gallery.sqlite_store import SqliteGallery
+
+        assert location.path is not None
+        gallery: Gallery = SqliteGallery(
+            location.path, space=space, mode=mode, lock_timeout_s=lock_timeout_s, ann=ann
+        )
+    else:
+        from convapps.gallery.milvus_store import MilvusGallery
+
+        gallery = MilvusGallery(location, space=space, mode=mode, connect_timeout_s=connect_timeout_s, ann=ann)
+    if space is not None:
+        try:
+            gallery._check_space()  # refuse a gallery of another model at once
+        except BaseException:
+            gallery.close()
+            raise
+    return gallery

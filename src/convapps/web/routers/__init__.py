@@ -1,0 +1,1 @@
+"""One router per resource: health, session, faces, style jobs, visualisation jobs, jobs."""

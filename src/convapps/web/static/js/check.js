@@ -1,0 +1,139 @@
+// The "check" page: identify every face in a photo (1:K) and verify one person (1:1).
+import { api } from "./api.js";
+import { $, busy, el, firstFile, fmt, showError } from "./ui.js";
+
+let threshold = null;
+
+function loadImage(file) {
+  return new Promise((resolve, reject) => {
+    const img = new Image();
+    img.onload = () => { URL.revokeObjectURL(img.src); resolve(img); };
+    img.onerror = () => reject(new Error("The browser cannot display this image."));
+    img.src = URL.createObjectURL(file);
+  });
+}
+
+function drawFaces(img, result) {
+  const canvas = $("identify-canvas");
+  const { width, height } = result.image;
+  canvas.width = width;
+  canvas.height = height;
+  const ctx = canvas.getContext("2d");
+  if (img) {
+    ctx.drawImage(img, 0, 0, width, height);
+  } else {
+    ctx.fillStyle = "#888";
+    ctx.fillRect(0, 0, width, height);
+  }
+  const line = Math.max(2, Math.round(Math.max(width, height) / 250));
+  const fontSize = Math.max(12, Math.round(Math.max(width, height) / 35));
+  ctx.font = `600 ${fontSize}px system-ui, sans-serif`;
+  for (const face of result.faces) {
+    const { left, top, right, bottom } = face.box;
+    const color = face.recognized ? "#17a34a" : "#dc2626";
+    ctx.strokeStyle = color;
+    ctx.lineWidth = line;
+    ctx.strokeRect(left, top, right - left, bottom - top);
+    const label = face.recognized ? face.name : "not recognized";
+    const tw = ctx.measureText(label).width + 8;
+    const ty = top > fontSize + 6 ? top - fontSize - 6 : bottom;
+    ctx.fillStyle = color;
+    ctx.fillRect(left - line / 2, ty, tw, fontSize + 6);
+    ctx.fillStyle = "#fff";
+    ctx.fillText(label, left + 4, ty + fontSize);
+  }
+}
+
+function describeFace(face, index) {
+  const who = face.recognized
+    ? el("span", { class: "known" }, face.name)
+    : el("span", { class: "unknown" }, "not recognized");
+  const nearest = face.nearest_name && !face.recognized ? `nearest: ${face.nearest_name}, ` : "";
+  const dist = el("span", { class: "dist" }, ` (${nearest}distance ${fmt(face.distance)})`);
+  return el("li", { "data-face": index }, who, face.distance === null ? "" : dist);
+}
+
+async function identify(event) {
+  event.preventDefault();
+  const file = firstFile($("identify-file"));
+  if (!file) { showError("identify-error", "Choose a photo first."); return; }
+  $("identify-result").hidden = true;
+  await busy($("identify-submit"), "Looking…", "identify-error", async () => {
+    const form = new FormData();
+    form.append("photo", file);
+    const result = await api("/api/faces/identify", { method: "POST", form });
+    const img = await loadImage(file).catch(() => null); // e.g. a TIFF: the service reads it, browsers may not
+    drawFaces(img, result);
+    const list = $("identify-faces");
+    list.replaceChildren(...result.faces.map(describeFace));
+    if (!result.faces.length) list.replaceChildren(el("li", { class: "empty" }, "No face found in this photo."));
+    $("identify-result").hidden = false;
+  });
+}
+
+async function verify(event) {
+  event.preventDefault();
+  const mode = document.querySelector("input[name=verify-mode]:checked").value;
+  const file = firstFile($("verify-file"));
+  const form = new FormData();
+  if (!file) { showError("verify-error", "Choose a photo first."); return; }
+  form.append("photo", file);
+  if (mode === "photo") {
+    const second = firstFile($("verify-file2"));
+    if (!second) { showError("verify-error", "Choose the second photo."); return; }
+    form.append("photo2", second);
+  } else {
+    if (!$("verify-name").value) { showError("verify-error", "Nobody is enrolled yet."); return; }
+    form.append("name", $("verify-name").value);
+  }
+  $("verify-result").hidden = true;
+  await busy($("verify-submit"), "Comparing…", "verify-error", async () => {
+    const r = await api("/api/faces/verify", { method: "POST", form });
+    const box = $("verify-result");
+    box.className = `verdict ${r.match ? "same" : "different"}`;
+    const against = r.name ? r.name : "the second photo";
+    box.textContent = r.match
+      ? `Same person as ${against} (distance ${fmt(r.distance)} ≤ ${fmt(r.threshold)})`
+      : `Not the same person as ${against} (distance ${fmt(r.distance)} > ${fmt(r.threshold)})`;
+    box.hidden = false;
+  });
+}
+
+async function loadNames() {
+  const select = $("verify-name");
+  try {
+    const data = await api("/api/people");
+    const chosen = select.value;
+    select.replaceChildren(...data.people.map((p) => el("option", { value: p.name }, p.name)));
+    if (chosen) select.value = chosen;
+  } catch (err) {
+    showError("verify-error", err);
+  }
+}
+
+async function loadThreshold() {
+  if (threshold) return;
+  try {
+    threshold = await api("/api/faces/threshold");
+    $("threshold-info").textContent =
+      `Same person when the ${threshold.metric} distance between encodings is at most ${fmt(threshold.threshold)} ` +
+      `(model ${threshold.model_id}).`;
+  } catch (_) { /* shown by the next action */ }
+}
+
+function syncMode() {
+  const byName = document.querySelector("input[name=verify-mode]:checked").value === "name";
+  $("verify-name").hidden = !byName;
+  $("verify-file2-label").hidden = byName;
+}
+
+export function initCheck() {
+  $("identify-form").addEventListener("submit", identify);
+  $("verify-form").addEventListener("submit", verify);
+  document.querySelectorAll("input[name=verify-mode]").forEach((r) => r.addEventListener("change", syncMode));
+}
+
+export async function showCheck() {
+  syncMode();
+  await Promise.all([loadNames(), loadThreshold()]);
+}

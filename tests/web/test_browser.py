@@ -1,0 +1,224 @@
+"""End to end in headless Chromium against a real ``convapps serve`` on loopback.
+
+Enroll a person from an LFW photo, identify another photo of them and see the name; a stranger shows
+"not recognized"; a style job shows progress, then the image. Skipped (with the reason) only when no
+Chromium is installed (``scripts/install-browser.sh`` installs it) or Playwright's Python package is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.shared_data
+
+CHROMIUM = Path(os.environ.get("CONVAPPS_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A real service started by ``convapps serve --first-run``; yields (url, first API key)."""
+    tmp = tmp_path_factory.mktemp("browser-service")
+    port = free_port()
+    command = [sys.executable, "-m", "convapps.cli.main", "serve", "--port", str(port), "--first-run",
+               "--state-dir", str(tmp / "state"), "--gallery", f"sqlite:///{tmp / 'gallery.db'}"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        key = None
+        deadline = time.monotonic() + 90
+        while key is None and time.monotonic() < deadline:
+            line = proc.stdout.readline() if proc.stdout else ""
+            if not line and proc.poll() is not None:
+                pytest.fail(f"convapps serve exited with {proc.returncode}")
+            found = re.match(r"^\s+(cvk_\S+)\s*$", line)
+            key = found.group(1) if found else None
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        assert key is not None
+        yield url, key
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}: run scripts/install-browser.sh (apt-get install chromium) first")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("the 'playwright' Python package is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: object) -> Iterator[object]:
+    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)  # type: ignore[attr-defined]
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def page(browser: object, service: tuple[str, str]) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    tab.errors = []  # JavaScript exceptions on the page
+    tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+    yield tab
+    context.close()
+
+
+def lfw_photo(shared_data: Path, person: str, n: int) -> str:
+    return str(shared_data / "faces" / "lfw" / "lfw-deepfunneled" / person / f"{person}_{n:04d}.jpg")
+
+
+def test_enroll_then_identify_by_name_and_stranger(page, service: tuple[str, str], shared_data: Path) -> None:
+    from playwright.sync_api import expect
+
+    url, key = service
+    page.goto(f"{url}/#key={key}")
+    expect(page.locator("#page-people")).to_be_visible()
+    assert "cvk_" not in page.url  # the key left the address bar
+    expect(page.locator("#session-name")).to_have_text("Key: first-run")
+
+    page.fill("#enroll-name", "Colin Powell")
+    page.set_input_files("#enroll-file", lfw_photo(shared_data, "Colin_Powell", 1))
+    expect(page.locator("#enroll-preview")).to_be_visible()
+    page.click("#enroll-submit")
+    expect(page.locator("#enroll-ok")).to_have_text("Enrolled Colin Powell.")
+    expect(page.locator("#people-list li")).to_have_count(1)
+    expect(page.locator("#people-list")).to_contain_text("Colin Powell")
+
+    page.click("nav a[data-page=check]")
+    expect(page.locator("#page-check")).to_be_visible()
+    page.set_input_files("#identify-file", lfw_photo(shared_data, "Colin_Powell", 2))
+    page.click("#identify-submit")
+    expect(page.locator("#identify-faces li .known")).to_have_text("Colin Powell")
+    assert page.eval_on_selector("#identify-canvas", "c => [c.width, c.height]") == [250, 250]
+
+    page.set_input_files("#identify-file", lfw_photo(shared_data, "Laura_Bush", 1))
+    page.click("#identify-submit")
+    expect(page.locator("#identify-faces li .unknown")).to_have_text("not recognized")
+    expect(page.locator("#identify-faces li")).to_have_count(1)
+    expect(page.locator("#identify-faces li .known")).to_have_count(0)
+
+    page.check("input[name=verify-mode][value=name]")
+    page.set_input_files("#verify-file", lfw_photo(shared_data, "Colin_Powell", 3))
+    page.select_option("#verify-name", "Colin Powell")
+    page.click("#verify-submit")
+    expect(page.locator("#verify-result")).to_contain_text("Same person as Colin Powell")
+
+    page.set_input_files("#identify-file", files=[{"name": "notes.txt", "mimeType": "text/plain",
+                                                   "buffer": b"this is not a photo"}])
+    page.click("#identify-submit")
+    expect(page.locator("#identify-error")).to_contain_text("not an image")
+    assert page.errors == []
+
+
+def test_style_job_shows_progress_then_the_image(page, service: tuple[str, str], shared_data: Path) -> None:
+    from playwright.sync_api import expect
+
+    url, key = service
+    page.goto(f"{url}/#key={key}")
+    page.click("nav a[data-page=style]")
+    expect(page.locator("#style-preset option")).to_have_count(3)
+    page.set_input_files("#style-content", str(shared_data / "style" / "photos" / "tubingen.jpg"))
+    page.set_input_files("#style-styles", str(shared_data / "style" / "paintings" / "starry_night.jpg"))
+    page.click("#style-form details summary")
+    page.fill("#style-size", "64")
+    page.fill("#style-steps", "30")
+    page.click("#style-submit")
+    expect(page.locator("#style-job")).to_be_visible()
+    page.wait_for_function(
+        "() => { const p = document.getElementById('style-progress');"
+        " return p.value > 0 && /%/.test(document.getElementById('style-status').textContent); }",
+        timeout=90_000,
+    )
+    expect(page.locator("#style-result")).to_be_visible(timeout=120_000)
+    expect(page.locator("#style-status")).to_have_text("Done.")
+    size = page.eval_on_selector("#style-result", "img => [img.naturalWidth, img.naturalHeight]")
+    assert max(size) == 64
+    expect(page.locator("#style-download")).to_be_visible()
+    assert page.errors == []
+
+
+def test_key_gate_refuses_a_wrong_key(page, service: tuple[str, str]) -> None:
+    from playwright.sync_api import expect
+
+    url, _ = service
+    page.goto(f"{url}/")
+    expect(page.locator("#gate")).to_be_visible()
+    expect(page.locator("#page-people")).to_be_hidden()
+    page.fill("#gate-key", "cvk_000000000000_not-a-real-key")
+    page.click("#gate-form button[type=submit]")
+    expect(page.locator("#gate-error")).to_contain_text("unknown or revoked API key")
+    assert page.errors == []
+
+
+def write_y4m(photo: Path, target: Path, frames: int = 5) -> Path:
+    """A short Y4M video of one photo, for Chromium's fake webcam."""
+    from PIL import Image
+
+    image = Image.open(photo).convert("RGB")
+    width, height = (image.width // 2) * 2, (image.height // 2) * 2
+    y, cb, cr = image.crop((0, 0, width, height)).convert("YCbCr").split()
+    half = (width // 2, height // 2)
+    frame = b"FRAME\n" + y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    target.write_bytes(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode() + frame * frames)
+    return target
+
+
+def test_enroll_from_the_webcam(playwright, service: tuple[str, str], shared_data: Path, tmp_path: Path) -> None:
+    """Chromium's fake camera plays an LFW photo; the person enrolled from it is then verified by name."""
+    from playwright import sync_api
+
+    url, key = service
+    video = write_y4m(Path(lfw_photo(shared_data, "Hugo_Chavez", 1)), tmp_path / "webcam.y4m")
+    camera = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+              f"--use-file-for-fake-video-capture={video}"]
+    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + camera)
+    try:
+        page = chromium.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(f"{url}/#key={key}")
+        page.click("#webcam-start")
+        page.wait_for_function("() => document.getElementById('webcam-video').videoWidth > 0")
+        page.click("#webcam-snap")
+        sync_api.expect(page.locator("#enroll-preview")).to_be_visible()
+        sync_api.expect(page.locator("#webcam")).to_be_hidden()
+        page.fill("#enroll-name", "Hugo from the webcam")
+        page.click("#enroll-submit")
+        sync_api.expect(page.locator("#enroll-ok")).to_have_text("Enrolled Hugo from the webcam.")
+        page.click("nav a[data-page=check]")
+        page.check("input[name=verify-mode][value=name]")
+        page.select_option("#verify-name", "Hugo from the webcam")
+        page.set_input_files("#verify-file", lfw_photo(shared_data, "Hugo_Chavez", 2))
+        page.click("#verify-submit")
+        sync_api.expect(page.locator("#verify-result")).to_contain_text("Same person as Hugo from the webcam")
+    finally:
+        chromium.close()
