@@ -7,7 +7,7 @@ structure, enroll throughput, and recall@1 against exact search, for
   * sqlite exact  -- ``open_gallery(path)``: one matrix product over cached encodings + SQL lookup of the names;
   * sqlite hnsw   -- ``open_gallery(path, mode="ann")``: usearch HNSW (M=16, ef_construction=128, ef=128);
   * sqlite ivf    -- ``open_gallery(path, mode="ann", ann=IvfParams())``: FAISS IVF-Flat, nlist = sqrt(N),
-                     nprobe swept (8 ... 128; 16 is the library default);
+                     nprobe swept (8 ... 128; 48 is the library default, chosen from these runs);
   * milvus exact / milvus ann -- Milvus Lite (FLAT / HNSW M=16, ef=128) via pymilvus, through ``MilvusGallery``.
 Probes are enrolled vectors plus Gaussian noise (squared distance ~0.25 to their source, like another
 photo of an enrolled person); recall@1 is also reported for uniformly random probes (strangers), where

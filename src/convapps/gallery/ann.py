@@ -54,7 +54,7 @@ class IvfParams:
     """
 
     nlist: int | None = None
-    nprobe: int = 16
+    nprobe: int = 48
     train_sample: int = 64_000
     min_train: int = 2_000
     threads: int = 0
