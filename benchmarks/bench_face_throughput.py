@@ -55,9 +55,12 @@ def run_pass(name: str, n: int) -> dict[str, object]:
             embeddings.append(fr.face_encodings(img, known_face_locations=[loc])[0])
             boxes.append((loc[3], loc[0], loc[1], loc[2]))
     elif name == "ours-library-config":
+        import torch
+
         from convapps.face.pipeline import LIBRARY_CONFIG, FacePipeline
         from convapps.io.images import load_image
 
+        torch.set_num_threads(1)  # one core, like the library (and no idle OpenMP spinning on a busy machine)
         pipe = FacePipeline(LIBRARY_CONFIG)
         pipe.detect(load_image(paths[0]))
         t0, c0 = time.perf_counter(), time.process_time()

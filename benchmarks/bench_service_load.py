@@ -51,6 +51,12 @@ def pick_people(n: int) -> tuple[list[Path], list[Path]]:
     return enroll, probes
 
 
+def drain(proc: subprocess.Popen[str]) -> None:
+    """Read and drop the rest of the service's output."""
+    for _ in proc.stdout or ():
+        pass
+
+
 def start_service(tmp: Path) -> tuple[subprocess.Popen[str], str, str]:
     port = free_port()
     command = [sys.executable, "-m", "convapps.cli.main", "serve", "--port", str(port), "--first-run",
@@ -63,6 +69,8 @@ def start_service(tmp: Path) -> tuple[subprocess.Popen[str], str, str]:
             raise SystemExit("convapps serve did not start")
         found = re.match(r"^\s+(cvk_\S+)\s*$", line)
         key = found.group(1) if found else None
+    # Keep reading the service's output (uvicorn's access log): a full pipe would block its event loop.
+    threading.Thread(target=drain, args=(proc,), daemon=True).start()
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -158,10 +166,9 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=20, help="people enrolled before the load (default 20)")
     parser.add_argument("--anchor-seconds", type=float, default=20.0, help="duration of the in-process anchor")
     parser.add_argument("--omp-threads", type=int, default=None,
-                        help="set OMP_NUM_THREADS for the service and the anchor (dlib's OpenMP teams spin badly "
-                             "on oversubscribed cores; 1 = one thread per call)")
+                        help="set OMP_NUM_THREADS for the anchor and the service (default: leave it unset)")
     args = parser.parse_args()
-    if args.omp_threads is not None:  # before dlib is imported here or in the service's process
+    if args.omp_threads is not None:  # before dlib is imported, here and in the service's process
         os.environ["OMP_NUM_THREADS"] = str(args.omp_threads)
     enroll, probe_paths = pick_people(args.people)
     # The anchor runs in a worker thread, like the service's handlers: dlib called from the main thread

@@ -64,6 +64,8 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=len(PAIRS))
     parser.add_argument("--size", type=int, help="override the preset's long side (same schedule shape)")
     parser.add_argument("--iterations", help="override the steps per scale, e.g. 60,30")
+    parser.add_argument("--only", help="run only these pair indices (0-based, e.g. 0,1); the sheet and summary "
+                        "are rebuilt from every pair result present in benchmarks/out")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     config = preset(args.preset)
@@ -74,8 +76,9 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     print(f"preset={args.preset} size={config.size} iterations={config.iterations} "
           f"threads={torch.get_num_threads()} load average={os.getloadavg()}")
-    rows, records = [], []
-    for photo, painting in PAIRS[: args.pairs]:
+    chosen = [int(v) for v in args.only.split(",")] if args.only else list(range(args.pairs))
+    for index in chosen:
+        photo, painting = PAIRS[index]
         content = load_image(DATA / "photos" / photo, max_side=2 * config.size)
         style = load_image(DATA / "paintings" / painting, max_side=2 * config.size)
         start = time.perf_counter()
@@ -93,15 +96,30 @@ def main() -> None:
             "j_content_painting": anchor,
             "seconds": seconds,
         }
-        records.append(record)
+        (OUT / f"style_quality_pair{index}.json").write_text(json.dumps(record, indent=2) + "\n")
         print(
             f"{record['pair']:42s} J_style final/init={record['style_ratio']:.4f} "
             f"(1/{1 / record['style_ratio']:.0f})  J_content={result.final.content:.3g} "
-            f"(noise start {result.initial.content:.3g}, painting {anchor:.3g})  {seconds:.0f} s",
+            f"(start {result.initial.content:.3g}, painting {anchor:.3g})  {seconds:.0f} s",
             flush=True,
         )
         save_image(result.image, OUT / f"style_{Path(photo).stem}_{Path(painting).stem}.png")
-        rows.append((_thumb(content), _thumb(style), _thumb(result.image), record["pair"]))
+    build_sheet(config.size)
+
+
+def build_sheet(size: int) -> None:
+    """Contact sheet and summary from every ``style_quality_pair*.json`` present (pairs in PAIRS order)."""
+    rows, records = [], []
+    for index, (photo, painting) in enumerate(PAIRS):
+        path = OUT / f"style_quality_pair{index}.json"
+        if not path.exists():
+            continue
+        record = json.loads(path.read_text())
+        records.append(record)
+        content = load_image(DATA / "photos" / photo, max_side=2 * size)
+        style = load_image(DATA / "paintings" / painting, max_side=2 * size)
+        result = load_image(OUT / f"style_{Path(photo).stem}_{Path(painting).stem}.png")
+        rows.append((_thumb(content), _thumb(style), _thumb(result), record["pair"]))
     sheet = Image.new("RGB", (3 * THUMB, len(rows) * (THUMB + 14)), "white")
     draw = ImageDraw.Draw(sheet)
     for index, (c, s, g, label) in enumerate(rows):

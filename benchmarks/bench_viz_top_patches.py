@@ -33,20 +33,20 @@ def dataset(n: int) -> list[Path]:
     return (style + faces)[:n]
 
 
-def run_ours(files: list[Path], network: str, threads: int) -> dict[str, float]:
+def run_ours(files: list[Path], network: str, threads: int, batch_size: int = 16) -> dict[str, float]:
     import torch
 
     from convapps.viz.top_patches import TopPatchesConfig, top_patches
 
     torch.set_num_threads(threads)
-    config = TopPatchesConfig(network=network, layers="1-5", units="random:64", batch_size=16)
+    config = TopPatchesConfig(network=network, layers="1-5", units="random:64", batch_size=batch_size)
     start = time.perf_counter()
     report = top_patches(files, OUT / network, config=config)
     seconds = time.perf_counter() - start
     return {"images": report.images_used, "seconds": seconds}
 
 
-def run_baseline(files: list[Path], network: str, threads: int) -> dict[str, float]:
+def run_baseline(files: list[Path], network: str, threads: int, batch_size: int = 1) -> dict[str, float]:
     import torch
 
     from convapps.viz.networks import load_probe_network
@@ -66,16 +66,18 @@ def run_baseline(files: list[Path], network: str, threads: int) -> dict[str, flo
     return {"images": len(files), "seconds": time.perf_counter() - start}
 
 
-def child(variant: str, n: int, network: str, threads: int) -> None:
+def child(variant: str, n: int, network: str, threads: int, batch_size: int) -> None:
     files = dataset(n)
-    result = (run_ours if variant == "ours" else run_baseline)(files, network, threads)
-    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result = (run_ours if variant == "ours" else run_baseline)(files, network, threads, batch_size)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result["peak_rss_mib"] = usage.ru_maxrss / 1024
+    result["cpu_seconds"] = usage.ru_utime + usage.ru_stime  # whole process, loading included
     print(json.dumps(result))
 
 
-def spawn(variant: str, n: int, network: str, threads: int) -> dict[str, float]:
+def spawn(variant: str, n: int, network: str, threads: int, batch_size: int) -> dict[str, float]:
     cmd = [sys.executable, __file__, "--child", variant, "--n", str(n), "--network", network,
-           "--threads", str(threads)]
+           "--threads", str(threads), "--batch-size", str(batch_size)]
     load_before = os.getloadavg()[0]
     done = subprocess.run(cmd, check=True, capture_output=True, text=True)
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -90,20 +92,26 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000, help="images for ours (default 1000)")
     parser.add_argument("--baseline-n", type=int, default=200, help="images for the baseline (it is slow)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=16, help="ours: images per forward pass")
     parser.add_argument("--child", choices=["ours", "baseline"])
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.n, args.network, args.threads)
+        child(args.child, args.n, args.network, args.threads, args.batch_size)
         return
     if len(dataset(args.n)) < args.n:
         sys.exit(f"only {len(dataset(args.n))} images under {SHARED}")
-    ours = spawn("ours", args.n, args.network, args.threads)
-    base = spawn("baseline", min(args.baseline_n, args.n), args.network, args.threads)
-    print(f"network {args.network}, {args.threads} threads, layers 1-5, 64 units/layer shown, top-9")
+    ours = spawn("ours", args.n, args.network, args.threads, args.batch_size)
+    base = spawn("baseline", min(args.baseline_n, args.n), args.network, args.threads, 1)
+    print(f"network {args.network}, {args.threads} threads, batch {args.batch_size}, layers 1-5, "
+          "64 units/layer shown, top-9")
     for name, r in (("ours (batched, streaming top-k)", ours), ("baseline (batch 1, full table)", base)):
+        cpu = r.get("cpu_seconds", float("nan")) / r["images"]
         print(f"{name:<34} {int(r['images']):>5} images {r['seconds']:8.1f} s {r['ips']:7.2f} img/s "
-              f"peak RSS {r['peak_rss_mib']:7.0f} MiB  (load avg {r['load']:.1f})")
-    print(f"speed ratio ours/baseline: {ours['ips'] / base['ips']:.2f}x; "
+              f"{cpu:6.3f} CPU-s/img peak RSS {r['peak_rss_mib']:7.0f} MiB  (load avg {r['load']:.1f})")
+    cpu_ratio = (base.get("cpu_seconds", float("nan")) / base["images"]) / (
+        ours.get("cpu_seconds", float("nan")) / ours["images"]
+    )
+    print(f"speed ratio ours/baseline: {ours['ips'] / base['ips']:.2f}x wall, {cpu_ratio:.2f}x CPU time; "
           f"memory ratio: {ours['peak_rss_mib'] / base['peak_rss_mib']:.2f}x")
 
 

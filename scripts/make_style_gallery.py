@@ -34,7 +34,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--iterations", default="120,60,20", help="steps per scale (3 scales)")
     args = parser.parse_args()
-    config = preset("default").replace(size=args.size, iterations=tuple(int(v) for v in args.iterations.split(",")))
+    steps = tuple(int(v) for v in args.iterations.split(","))
+    config = preset("default").replace(size=args.size, iterations=steps, threads=1)
     out_dir = ROOT / "docs" / "style"
     out_dir.mkdir(parents=True, exist_ok=True)
     index = []

@@ -13,7 +13,7 @@ from convapps.style.config import StyleConfig
 from convapps.style.optimize import StepInfo
 from convapps.style.transfer import scale_schedule, stylize
 
-TINY = StyleConfig(size=64, scales=2, iterations=(12, 6), threads=2, init="noise")
+TINY = StyleConfig(size=64, scales=2, iterations=(12, 6), threads=2, init="noise", beta=20.0)
 
 
 def painting(height: int = 80, width: int = 80) -> np.ndarray:

@@ -12,6 +12,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,6 +58,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
             except httpx.TransportError:
                 time.sleep(0.3)
         assert key is not None
+        # keep reading uvicorn's access log: a full pipe would block the service's event loop
+        threading.Thread(target=lambda: [None for _ in proc.stdout or ()], daemon=True).start()
         yield url, key
     finally:
         proc.terminate()

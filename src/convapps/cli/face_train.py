@@ -41,10 +41,11 @@ def _cache(cache: Path | None) -> Path:
 @click.option("--loss", type=click.Choice(["triplet", "contrastive"]), default="triplet", show_default=True)
 @click.option(
     "--mining",
-    type=click.Choice(["hard", "semi-hard", "all", "random"]),
-    default="hard",
+    type=click.Choice(["semi-hard", "hard", "all", "random"]),
+    default="semi-hard",
     show_default=True,
-    help="Online triplet mining inside each P x K batch.",
+    help="Online triplet mining inside each P x K batch (batch-hard can collapse a network trained from "
+    "scratch: all encodings at one point, the loss stuck at alpha).",
 )
 @click.option("--margin", type=float, default=0.2, show_default=True, help="alpha of the triplet loss.")
 @click.option("--p", "p", type=int, default=16, show_default=True, help="Identities per batch.")
@@ -67,8 +68,9 @@ def train(
 ) -> None:  # fmt: skip
     """Train a face encoder f(x) with the triplet loss on LFW View 1 training people.
 
-    L(A, P, N) = max(||f(A) - f(P)||^2 - ||f(A) - f(N)||^2 + alpha, 0), with hard triplets mined online
-    in batches of P identities x K images (split by identity; no DevTest person is ever trained on).
+    L(A, P, N) = max(||f(A) - f(P)||^2 - ||f(A) - f(N)||^2 + alpha, 0), with "hard" triplets (by default
+    FaceNet's semi-hard ones) mined online in batches of P identities x K images (split by identity; no
+    DevTest person is ever trained on).
     The threshold tau is chosen on pairsDevTrain.txt and the accuracy reported on pairsDevTest.txt.
 
     \b

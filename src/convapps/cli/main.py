@@ -36,6 +36,7 @@ def cli() -> None:
       viz    what ConvNet units respond to: top-9 image patches per unit
       nd     ConvNets over 1D signals (ECG) and 3D volumes (CT); conv shape calculator
       tour   a short guided run on built-in examples
+      serve  the web service and browser UI (HTTP API with keys, jobs, audit log)
 
     Every command has --help. Models are pretrained and ship inside installed packages;
     nothing is downloaded.

@@ -73,7 +73,7 @@ def _overrides(options: dict[str, Any]) -> dict[str, Any]:
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("out/style.png"), show_default=True,
               help="Where to write G (PNG/JPEG); the JSON sidecar goes next to it (same name, .json).")
 @click.option("--preset", type=click.Choice(["preview", "default", "high"]), default="default", show_default=True,
-              help="preview: 256 px, seconds; default: 512 px, ~2 min on 2 CPU cores; high: 1024 px.")
+              help="preview: 256 px, ~0.5 min; default: 512 px, ~2-3 min on 2 idle cores; high: 1024 px.")
 @click.option("--size", type=int, help="Long side of G in pixels.")
 @click.option("--scales", type=int, help="Coarse-to-fine levels (1 = full resolution only).")
 @click.option("--iterations", help="Steps per scale, coarsest first: '200' or '160,80,25'.")

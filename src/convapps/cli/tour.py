@@ -79,7 +79,8 @@ def style_tour() -> None:
     out = Path("out") / "tour_style_astronaut.png"
     save_image(result.image, out)
     click.echo(
-        f"astronaut (skimage) x swirl texture, {config.size} px, noise start: J_style {result.initial.style:.3g} -> "
+        f"astronaut (skimage) x swirl texture, {config.size} px, {config.init} start: "
+        f"J_style {result.initial.style:.3g} -> "
         f"{result.final.style:.3g}, J_content {result.final.content:.3g}, {result.seconds:.0f} s; wrote {out}"
     )
 

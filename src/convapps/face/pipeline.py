@@ -153,13 +153,13 @@ class FacePipeline:
             found = self._run_detector(image, self.config.upsample)
         faces = []
         for rect, score in found:
-            box = (
-                max(0, int(rect.left())),
-                max(0, int(rect.top())),
-                min(width - 1, int(rect.right())),
-                min(height - 1, int(rect.bottom())),
-            )
-            faces.append(DetectedFace(box=box, score=score, landmarks=self._landmarks_in(image, rect)))
+            # landmarks are predicted in the box trimmed to the image as face_recognition trims it (right and
+            # bottom to W and H), so both give the same encodings; the reported box is clipped to the pixels
+            left, top = max(0, int(rect.left())), max(0, int(rect.top()))
+            right, bottom = min(width, int(rect.right())), min(height, int(rect.bottom()))
+            trimmed = self._dlib.rectangle(left, top, right, bottom)
+            box = (left, top, min(width - 1, right), min(height - 1, bottom))
+            faces.append(DetectedFace(box=box, score=score, landmarks=self._landmarks_in(image, trimmed)))
         return sorted(faces, key=lambda f: (-f.area, -f.score))
 
     def whole_image_face(self, rgb: NDArray[np.uint8]) -> DetectedFace:

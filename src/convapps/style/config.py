@@ -121,7 +121,7 @@ PRESETS: dict[str, StyleConfig] = {
     "default": StyleConfig(),
     "high": StyleConfig(size=1024, scales=4, iterations=(200, 150, 80, 30)),
 }
-"""``preview``: 256 px in a few seconds; ``default``: 512 px, <= 2 minutes on 2 CPU cores; ``high``: 1024 px."""
+"""``preview``: 256 px, ~0.5 min; ``default``: 512 px, ~2-3 min on 2 idle CPU cores (estimate); ``high``: 1024 px."""
 
 
 def preset(name: str) -> StyleConfig:

@@ -37,10 +37,13 @@ from convapps.training.loop import EpochLog, FitResult, fit
 
 @dataclass(frozen=True)
 class TripletTrainConfig:
-    """Settings of :func:`train_triplet_encoder` (defaults: batch-hard mining, alpha = 0.2, 16 x 4 batches)."""
+    """Settings of :func:`train_triplet_encoder` (defaults: semi-hard mining, alpha = 0.2, 16 x 4 batches).
+
+    Batch-hard mining collapsed the from-scratch CNN in the mining study (``benchmarks/RESULTS.md``), hence
+    FaceNet's semi-hard negatives by default."""
 
     loss: Literal["triplet", "contrastive"] = "triplet"
-    mining: Mining = "hard"
+    mining: Mining = "semi-hard"
     margin: float = 0.2
     p: int = 16
     k: int = 4
