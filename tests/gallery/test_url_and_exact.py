@@ -69,17 +69,25 @@ def test_nearest_identities_match_brute_force(engine: str) -> None:
     q = rng.standard_normal((20, 8)).astype(np.float32)
     if engine == "exact":
         index: EncodingMatrix | AnnIndex = EncodingMatrix(x, owners)
-    elif engine == "hnsw":
-        index = build_ann(HnswParams(), owners, x, 8)
+    elif engine == "hnsw":  # one build thread: the graph (and so the answer) is the same on every run
+        index = build_ann(HnswParams(threads=1), owners, x, 8)
     else:  # IVF scanning every cell is exact
         index = build_ann(IvfParams(min_train=100, nlist=4, nprobe=4), owners, x, 8)
         assert type(index._index).__name__ == "IndexIVFFlat"  # type: ignore[attr-defined]
     ids, dists = index.nearest(q, 3)
     assert ids.shape == dists.shape == (20, 3)
+    hits = 0
     for row in range(20):
         want_ids, want_d = _brute_force(q[row], x, owners, 3)
-        assert ids[row].tolist() == want_ids
-        np.testing.assert_allclose(dists[row], want_d, rtol=1e-4, atol=1e-4)
+        if engine == "hnsw":  # approximate: the nearest identity, true distances, and recall@3 >= 0.9 overall
+            assert ids[row][0] == want_ids[0]
+            truth = {int(o): _brute_force(q[row], x[owners == o], owners[owners == o], 1)[1][0] for o in ids[row]}
+            np.testing.assert_allclose(dists[row], [truth[int(o)] for o in ids[row]], rtol=1e-4, atol=1e-4)
+            hits += len(set(ids[row].tolist()) & set(want_ids))
+        else:
+            assert ids[row].tolist() == want_ids
+            np.testing.assert_allclose(dists[row], want_d, rtol=1e-4, atol=1e-4)
+    assert engine != "hnsw" or hits >= 54
 
 
 def test_exact_search_caps_k_and_handles_one_encoding_each() -> None:
