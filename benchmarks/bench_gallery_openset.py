@@ -124,7 +124,7 @@ def embeddings(keys: list[str], *, workers: int) -> dict[str, np.ndarray]:
             np.savez(tmp, keys=np.array(names), embeddings=np.stack([have[n] for n in names]))
             tmp.replace(cache_file)
 
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"), initializer=_init) as pool:
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("forkserver"), initializer=_init) as pool:
             results = pool.map(_encode, missing, chunksize=8)
             for done, (name, emb, _) in enumerate(
                 tqdm(results, total=len(missing), file=sys.stderr, mininterval=10), start=1

@@ -29,9 +29,11 @@ from convapps.core.style import gram_matrix, total_variation
 from convapps.io.images import load_image
 from convapps.models.vgg import load_vgg
 from convapps.style.config import preset
-from convapps.style.optimize import StepInfo, compute_targets
-from convapps.style.transfer import initial_image, resize, stylize, to_float
+from convapps.style.optimize import Objective, compute_targets
+from convapps.style.transfer import initial_image, resize, style_size, stylize, to_float
 
+SNAPSHOT_EVERY = 5
+"""Our G is copied every 5 steps during the timed run; its float32 J is computed afterwards, untimed."""
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "style"
 
 
@@ -106,37 +108,49 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cap", type=float, default=3.0, help="reference time limit, in multiples of ours")
     parser.add_argument("--preset", default="default")
+    parser.add_argument("--precision", choices=["auto", "float32", "bfloat16"], help="override the preset's")
+    parser.add_argument("--init", choices=["noise", "content", "blend", "palette"], help="override the preset's")
+    parser.add_argument("--ref-init", choices=["noise", "content"], default="content",
+                        help="the reference's start (the tutorial starts from the content photo)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     photo, painting = args.pair.split(":")
-    config = preset(args.preset)
+    config = preset(args.preset).replace(snapshot_every=SNAPSHOT_EVERY)
+    for key in ("precision", "init"):
+        if getattr(args, key) is not None:
+            config = config.replace(**{key: getattr(args, key)})
     content = load_image(DATA / "photos" / photo, max_side=2 * config.size)
     style = load_image(DATA / "paintings" / painting, max_side=2 * config.size)
     load_vgg(config.weights, pooling=config.pooling)  # load once, outside both timings
     print(f"threads={torch.get_num_threads()} load average before={os.getloadavg()}")
 
-    trace: list[tuple[float, float, int, float]] = []
+    snaps: list[tuple[float, float, int, torch.Tensor]] = []
     start, cpu0 = time.perf_counter(), time.process_time()
-    result = stylize(content, [style], config, on_step=lambda i: _record(trace, start, cpu0, i))
+    result = stylize(
+        content, [style], config, on_snapshot=lambda scale, step, g: snaps.append(
+            (time.perf_counter() - start, time.process_time() - cpu0, scale, g))
+    )
     ours_wall, ours_cpu = time.perf_counter() - start, time.process_time() - cpu0
     target = result.final.total * 1.1
     last = len(result.scale_sizes) - 1
-    ours_hit, ours_hit_cpu = next(
-        ((t, c) for t, c, scale, j in trace if scale == last and j <= target), (ours_wall, ours_cpu)
-    )
     height, width = result.image.shape[:2]
+    # J of every full-resolution snapshot, in float32, after the run (not timed): the same J as the reference's
+    net = load_vgg(config.weights, pooling=config.pooling)
+    c_full = resize(to_float(content), (height, width))
+    s_full = resize(to_float(style), style_size(to_float(style), (height, width), config))
+    exact = Objective(net, compute_targets(net, c_full, [s_full], [1.0], config), config)
+    with torch.no_grad():
+        curve = [(t, c, exact(g, exact=True)[1].total) for t, c, scale, g in snaps if scale == last]
+    print("ours J (float32) every", SNAPSHOT_EVERY, "steps:", " ".join(f"{t:.0f}s:{j:.3f}" for t, _, j in curve))
+    ours_hit, ours_hit_cpu = next(((t, c) for t, c, j in curve if j <= target), (ours_wall, ours_cpu))
     threads = torch.get_num_threads()
     print(f"ours: {ours_wall:.1f} s wall, {ours_cpu:.1f} s CPU (idle estimate {ours_cpu / threads:.1f} s) for"
           f" {width}x{height}, final J={result.final.total:.4g} (J_content={result.final.content:.4g},"
           f" J_style={result.final.style:.4g}); J*={target:.4g} reached at {ours_hit:.1f} s wall,"
           f" {ours_hit_cpu:.1f} s CPU", flush=True)
 
-    h, w = result.image.shape[:2]
-    c = resize(to_float(content), (h, w))
-    s_size = (round(h * config.style_scale), round(w * config.style_scale))
-    s = resize(to_float(style), _fit(style.shape[0], style.shape[1], max(s_size)))
-    init = initial_image(config.init, c, config.init_blend, torch.Generator().manual_seed(config.seed))
-    ref = reference_run(c, s, config, init, args.cap * ours_wall, target)
+    init = initial_image(args.ref_init, c_full, config.init_blend, torch.Generator().manual_seed(config.seed))
+    ref = reference_run(c_full, s_full, config.replace(precision="float32"), init, args.cap * ours_wall, target)
     ref_hit = next(((t, c) for t, c, j in ref if j <= target), None)
     wall, cpu = ref[-1][0], ref[-1][1]
     best = min(r[2] for r in ref)
@@ -148,15 +162,6 @@ def main() -> None:
         print(f"time to J*: ours {ours_hit:.1f} s, reference {ref_hit[0]:.1f} s wall: speed-up"
               f" {ref_hit[0] / ours_hit:.1f}x wall, {ref_hit[1] / ours_hit_cpu:.1f}x CPU")
     print(f"load average after={os.getloadavg()}")
-
-
-def _fit(h: int, w: int, long_side: int) -> tuple[int, int]:
-    scale = long_side / max(h, w)
-    return round(h * scale), round(w * scale)
-
-
-def _record(trace: list[tuple[float, float, int, float]], start: float, cpu0: float, info: StepInfo) -> None:
-    trace.append((time.perf_counter() - start, time.process_time() - cpu0, info.scale, info.costs.total))
 
 
 if __name__ == "__main__":

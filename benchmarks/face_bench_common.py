@@ -110,7 +110,9 @@ def library_one(path: Path) -> tuple[np.ndarray, tuple[int, int, int, int], int,
 def run_pool(
     fn: Callable[[Path], tuple], paths: list[Path], *, workers: int, init: Callable[..., None], initargs: tuple = ()
 ) -> Iterable[tuple]:
-    """Map ``fn`` over paths in ``workers`` processes (fork), in order, with a tqdm bar on stderr."""
+    """Map ``fn`` over paths in ``workers`` processes, in order, with a tqdm bar on stderr.
+
+    Workers come from a forkserver: a plain fork after torch ran here hangs in libgomp."""
     from tqdm import tqdm
 
     if workers <= 1:
@@ -119,7 +121,8 @@ def run_pool(
         return
     import multiprocessing as mp
 
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"), initializer=init, initargs=initargs) as ex:
+    ctx = mp.get_context("forkserver")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=init, initargs=initargs) as ex:
         yield from tqdm(ex.map(fn, paths, chunksize=16), total=len(paths), file=sys.stderr, mininterval=5)
 
 

@@ -35,7 +35,7 @@ def test_transfer_end_to_end(images: tuple[Path, Path], tmp_path: Path, capsys: 
     content, style = images
     out = tmp_path / "result.png"
     argv = ["style", "transfer", str(content), str(style), "-o", str(out), "--preset", "preview", "--size", "80",
-            "--iterations", "30,15", "--beta", "20", "--init", "noise", "--threads", "2"]
+            "--scales", "2", "--iterations", "30,15", "--beta", "20", "--init", "noise", "--threads", "2"]
     assert main(argv) == 0
     result = load_image(out)
     assert result.shape == (80, 80, 3)

@@ -74,7 +74,7 @@ def style_tour() -> None:
     from convapps.style.transfer import stylize
 
     click.secho("\n== Neural style transfer: J(G) = alpha J_content(C, G) + beta J_style(S, G) ==", bold=True)
-    config = preset("preview").replace(size=192, iterations=(60, 30))
+    config = preset("preview").replace(size=192, iterations=(60,))
     result = stylize(data.astronaut(), [swirl_painting(192)], config)
     out = Path("out") / "tour_style_astronaut.png"
     save_image(result.image, out)

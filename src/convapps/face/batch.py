@@ -112,7 +112,9 @@ def encode_images(
                 yield _encode_path(path)
                 bar.update()
             return
-        ctx = mp.get_context("fork") if sys.platform.startswith("linux") else None
+        # never plain fork: a child forked after this process used torch's OpenMP pool hangs in its first
+        # parallel region (GNU libgomp); forkserver children start from a clean process
+        ctx = mp.get_context("forkserver") if sys.platform.startswith("linux") else mp.get_context("spawn")
         with ProcessPoolExecutor(
             n_workers, mp_context=ctx, initializer=_init_worker, initargs=(cfg, model, largest)
         ) as ex:

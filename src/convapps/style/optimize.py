@@ -7,6 +7,7 @@ in [0, 1]; the optimiser works unconstrained and G is clipped to [0, 1] between 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -15,6 +16,27 @@ import torch
 from convapps.core.style import content_cost, gram_matrix, layered_style_cost, total_cost, total_variation
 from convapps.nn.feature_extractor import FeatureExtractor
 from convapps.style.config import StyleConfig
+
+
+def use_bfloat16(precision: str, device: torch.device) -> bool:
+    """Whether ``precision`` (``auto``/``float32``/``bfloat16``) means bfloat16 autocast on ``device``.
+
+    ``auto`` picks bfloat16 only on a CPU whose oneDNN has native bfloat16 kernels (elsewhere emulated
+    bfloat16 is slower than float32).
+    """
+    if precision == "bfloat16":
+        return True
+    if precision == "float32" or device.type != "cpu":
+        return False
+    return _cpu_has_bfloat16()
+
+
+@functools.cache
+def _cpu_has_bfloat16() -> bool:
+    try:
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # pragma: no cover - torch builds without these ops
+        return False
 
 
 @dataclass(frozen=True)
@@ -72,12 +94,17 @@ class Objective:
         self.alpha, self.style_weights = targets.weights(config)
         self.layers = [config.content_layer, *self.style_weights]
 
-    def __call__(self, g: torch.Tensor) -> tuple[torch.Tensor, Costs]:
-        acts = self.extractor(self.extractor.normalize(g), self.layers)
-        j_content = content_cost(
-            self.targets.content, acts[self.config.content_layer], normalization=self.config.content_normalization
-        )
-        j_style = layered_style_cost(self.targets.grams, acts, self.style_weights)
+    def __call__(self, g: torch.Tensor, *, exact: bool = False) -> tuple[torch.Tensor, Costs]:
+        """J(G) and its parts; ``exact`` forces float32 (otherwise ``config.precision`` decides)."""
+        low = not exact and use_bfloat16(self.config.precision, g.device)
+        # in bfloat16 the convolutions AND the style matrices run in bfloat16 (each Gram product accumulates in
+        # float32; the differences to the float32 targets and all sums are float32)
+        with torch.autocast(g.device.type, dtype=torch.bfloat16, enabled=low):
+            acts = self.extractor(self.extractor.normalize(g), self.layers)
+            j_content = content_cost(
+                self.targets.content, acts[self.config.content_layer], normalization=self.config.content_normalization
+            )
+            j_style = layered_style_cost(self.targets.grams, acts, self.style_weights)
         j_tv = total_variation(g)
         j = total_cost(
             j_content, j_style, alpha=self.alpha, beta=self.config.beta, j_tv=j_tv, tv_weight=self.config.tv_weight

@@ -108,14 +108,33 @@ def scale_schedule(height: int, width: int, config: StyleConfig, notes: list[str
     return kept
 
 
-def initial_image(kind: str, content: torch.Tensor, blend: float, generator: torch.Generator) -> torch.Tensor:
-    """G0: uniform noise in [0, 1] (the lecture's random start), the content, or a blend of both."""
+def initial_image(
+    kind: str,
+    content: torch.Tensor,
+    blend: float,
+    generator: torch.Generator,
+    recoloured: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """G0: uniform noise in [0, 1] (the lecture's random start), the content, a blend of both, or
+    (``palette``) ``recoloured``: the content with the painting's colour mean and covariance."""
     noise = torch.rand(content.shape, generator=generator)
     if kind == "noise":
         return noise
     if kind == "content":
         return content.clone()
+    if kind == "palette":
+        if recoloured is None:
+            raise InvalidInputError("init 'palette' needs the recoloured content")
+        return recoloured.clone()
     return blend * content + (1.0 - blend) * noise
+
+
+def palette_content(
+    content: NDArray[np.float32], styles: list[NDArray[np.float32]], blend: list[float]
+) -> NDArray[np.float32]:
+    """The content recoloured to the RGB mean and covariance of the most heavily weighted painting."""
+    main = max(range(len(styles)), key=lambda i: blend[i])
+    return match_color_histogram(content, styles[main])
 
 
 def _prepare(
@@ -151,7 +170,8 @@ def _prepare(
     return c, s, blend
 
 
-def _style_size(style: NDArray[np.float32], g_size: tuple[int, int], config: StyleConfig) -> tuple[int, int]:
+def style_size(style: NDArray[np.float32], g_size: tuple[int, int], config: StyleConfig) -> tuple[int, int]:
+    """(H, W) of a style image for G of size ``g_size``: long side = style_scale x G's, at least MIN_SIDE."""
     long_side = max(round(config.style_scale * max(g_size)), MIN_SIDE)
     h, w = fit_size(style.shape[0], style.shape[1], long_side)
     if min(h, w) < MIN_SIDE:
@@ -189,6 +209,7 @@ def stylize(
     sizes = scale_schedule(c.shape[0], c.shape[1], config, notes)
     steps = config.steps_per_scale()[-len(sizes) :]
     generator = torch.Generator().manual_seed(config.seed)
+    recoloured = palette_content(c, s, blend) if config.init == "palette" else None
     torch.manual_seed(config.seed)
     g: torch.Tensor | None = None
     history: list[list[Costs]] = []
@@ -196,8 +217,12 @@ def stylize(
     for level, (size, n_steps) in enumerate(zip(sizes, steps, strict=True)):
         t0 = time.perf_counter()
         c_t = resize(c, size)
-        targets = compute_targets(net, c_t, [resize(x, _style_size(x, size, config)) for x in s], blend, config)
-        g = initial_image(config.init, c_t, config.init_blend, generator) if g is None else _upsample(g, size)
+        targets = compute_targets(net, c_t, [resize(x, style_size(x, size, config)) for x in s], blend, config)
+        if g is None:
+            start_image = resize(recoloured, size) if recoloured is not None else None
+            g = initial_image(config.init, c_t, config.init_blend, generator, start_image)
+        else:
+            g = _upsample(g, size)
         objective = Objective(net, targets, config)
         g, costs = optimize_pixels(g, objective, steps=n_steps, scale=level, on_step=on_step, on_snapshot=on_snapshot)
         g = g.clamp(0.0, 1.0)
@@ -206,9 +231,15 @@ def stylize(
     if g is None:  # pragma: no cover - scale_schedule always keeps one scale
         raise InvalidInputError("no scale to optimise")
     with torch.no_grad():
-        final = objective(g)[1]
-        init_full = initial_image(config.init, c_t, config.init_blend, torch.Generator().manual_seed(config.seed))
-        initial = objective(init_full)[1]
+        final = objective(g, exact=True)[1]
+        init_full = initial_image(
+            config.init,
+            c_t,
+            config.init_blend,
+            torch.Generator().manual_seed(config.seed),
+            resize(recoloured, size) if recoloured is not None else None,
+        )
+        initial = objective(init_full, exact=True)[1]
     out = g[0].permute(1, 2, 0).numpy()
     if config.color == "luminance":
         full = Image.fromarray(content).resize((size[1], size[0]), Image.Resampling.LANCZOS)
