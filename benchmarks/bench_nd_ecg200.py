@@ -22,6 +22,10 @@ from convapps.training import FitConfig, OptimizerConfig
 from convapps.training.nd_ensemble import train_fold_ensemble
 from nd_bench_common import ECG, load_note, one_nn_euclidean
 
+ARCHS = {
+    "convnet": ConvNetConfig(ndim=1, channels=(64, 128, 128), kernels=(7, 5, 3)),
+    "fcn": ConvNetConfig(ndim=1, channels=(128, 256, 128), kernels=(7, 5, 3), pool=1, dropout=0.0),
+}
 PUBLISHED = {"FCN (Fawaz 2019)": 0.889, "ResNet (Fawaz 2019)": 0.874, "target": 0.90}
 
 
@@ -30,6 +34,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--arch", choices=sorted(ARCHS), default="convnet",
+                        help="convnet: our 1D ConvNet (conv-BN-ReLU-pool x3); fcn: Wang et al. 2017's FCN "
+                        "(128/256/128 filters, no pooling, kernels 7/5/3 for 'same' padding)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     load = os.getloadavg()[0]
@@ -45,7 +52,7 @@ def main() -> None:
         test.y,
         folds=args.folds,
         jitter=True,
-        model_config=ConvNetConfig(ndim=1, channels=(64, 128, 128), kernels=(7, 5, 3)),
+        model_config=ARCHS[args.arch],
         fit_config=FitConfig(
             epochs=200,
             batch_size=16,
@@ -62,7 +69,7 @@ def main() -> None:
     ens = result.ensemble
     note = load_note(args.threads, load)
     print(
-        f"ECG200 1D ConvNet {args.folds}-fold ensemble: test accuracy {ens.accuracy:.3f}  "
+        f"ECG200 1D {args.arch} {args.folds}-fold ensemble: test accuracy {ens.accuracy:.3f}  "
         f"macro AUC {ens.macro_auc:.3f}  ({wall / 60:.1f} min wall, {cpu_s / 60:.1f} min CPU for "
         f"{args.folds} models; {note})"
     )

@@ -50,10 +50,10 @@ def eigenfaces(n_components: int = 128) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=30.0)
-    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--epochs", type=int, default=400, help="upper bound; the time budget stops first")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--mining", default="semi-hard", choices=["hard", "semi-hard", "all", "random"])
-    parser.add_argument("--steps", type=int, default=10, help="P x K batches per epoch")
+    parser.add_argument("--steps", type=int, default=20, help="P x K batches per epoch")
     parser.add_argument("--p", type=int, default=16)
     parser.add_argument("--k", type=int, default=4)
     args = parser.parse_args()

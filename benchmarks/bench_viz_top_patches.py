@@ -33,7 +33,7 @@ def dataset(n: int) -> list[Path]:
     return (style + faces)[:n]
 
 
-def run_ours(files: list[Path], network: str, threads: int, batch_size: int = 16) -> dict[str, float]:
+def run_ours(files: list[Path], network: str, threads: int, batch_size: int | None = None) -> dict[str, float]:
     import torch
 
     from convapps.viz.top_patches import TopPatchesConfig, top_patches
@@ -46,7 +46,7 @@ def run_ours(files: list[Path], network: str, threads: int, batch_size: int = 16
     return {"images": report.images_used, "seconds": seconds}
 
 
-def run_baseline(files: list[Path], network: str, threads: int, batch_size: int = 1) -> dict[str, float]:
+def run_baseline(files: list[Path], network: str, threads: int, batch_size: int | None = 1) -> dict[str, float]:
     import torch
 
     from convapps.viz.networks import load_probe_network
@@ -66,7 +66,7 @@ def run_baseline(files: list[Path], network: str, threads: int, batch_size: int 
     return {"images": len(files), "seconds": time.perf_counter() - start}
 
 
-def child(variant: str, n: int, network: str, threads: int, batch_size: int) -> None:
+def child(variant: str, n: int, network: str, threads: int, batch_size: int | None) -> None:
     files = dataset(n)
     result = (run_ours if variant == "ours" else run_baseline)(files, network, threads, batch_size)
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -75,9 +75,9 @@ def child(variant: str, n: int, network: str, threads: int, batch_size: int) -> 
     print(json.dumps(result))
 
 
-def spawn(variant: str, n: int, network: str, threads: int, batch_size: int) -> dict[str, float]:
+def spawn(variant: str, n: int, network: str, threads: int, batch_size: int | None) -> dict[str, float]:
     cmd = [sys.executable, __file__, "--child", variant, "--n", str(n), "--network", network,
-           "--threads", str(threads), "--batch-size", str(batch_size)]
+           "--threads", str(threads), *(["--batch-size", str(batch_size)] if batch_size else [])]
     load_before = os.getloadavg()[0]
     done = subprocess.run(cmd, check=True, capture_output=True, text=True)
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -92,7 +92,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000, help="images for ours (default 1000)")
     parser.add_argument("--baseline-n", type=int, default=200, help="images for the baseline (it is slow)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=16, help="ours: images per forward pass")
+    parser.add_argument("--batch-size", type=int, help="ours: images per forward pass (default: the network's)")
     parser.add_argument("--child", choices=["ours", "baseline"])
     args = parser.parse_args()
     if args.child:

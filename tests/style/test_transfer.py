@@ -53,6 +53,12 @@ def test_content_and_blend_init_and_adam(init: str) -> None:
     assert result.final.style < result.initial.style
     if init == "content":  # starting at C: J_content is 0 at init
         assert result.initial.content == pytest.approx(0.0, abs=1e-6)
+    assert not any("--scales 3" in note for note in result.notes)
+
+
+def test_noise_start_at_one_scale_says_how_to_add_scales() -> None:
+    result = stylize(astronaut(), [painting()], TINY.replace(scales=1, iterations=(2,)))
+    assert any("noise start at one scale" in note and "--scales 3" in note for note in result.notes)
 
 
 def test_several_styles_blend_and_colour_modes() -> None:

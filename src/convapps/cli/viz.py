@@ -32,7 +32,8 @@ def viz() -> None:
     "--size", type=int, default=224, show_default=True,
     help="Images are scaled and centre-cropped to SIZE x SIZE pixels before the network.",
 )
-@click.option("--batch-size", type=int, default=16, show_default=True, help="Images per forward pass.")
+@click.option("--batch-size", type=int, help="Images per forward pass (default: the network's; VGG16 1, "
+              "EfficientNet-Lite0 16).")
 @click.option("--tile", type=int, default=64, show_default=True, help="Pixels per crop in the grid PNGs.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of random:N.")
 @click.option(
@@ -40,7 +41,7 @@ def viz() -> None:
     help="Output folder (created): one grid PNG per layer, patches.json, index.html.",
 )
 def top_patches_command(
-    images_dir: Path, network: str, layers: str, units: str, k: int, size: int, batch_size: int, tile: int,
+    images_dir: Path, network: str, layers: str, units: str, k: int, size: int, batch_size: int | None, tile: int,
     seed: int, out_dir: Path,
 ) -> None:
     """Find the top-K image patches of units in layers 1 to 5 over IMAGES_DIR.

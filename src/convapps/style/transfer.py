@@ -208,6 +208,8 @@ def stylize(
     c, s, blend = _prepare(content, styles, config, notes)
     sizes = scale_schedule(c.shape[0], c.shape[1], config, notes)
     steps = config.steps_per_scale()[-len(sizes) :]
+    if config.init == "noise" and len(sizes) == 1:
+        notes.append("noise start at one scale converges slowly: add --scales 3 --iterations 160,80,25")
     generator = torch.Generator().manual_seed(config.seed)
     recoloured = palette_content(c, s, blend) if config.init == "palette" else None
     torch.manual_seed(config.seed)

@@ -26,6 +26,11 @@ from convapps.viz.report import write_index_html
 from convapps.viz.tracking import TrackingResult, list_image_files, track_top_patches
 from convapps.viz.units import UnitSelection
 
+DEFAULT_BATCH_SIZE: dict[str, int] = {"vgg16": 1, "efficientnet-lite0": 16}
+"""Measured on 2 CPU cores: VGG16's 224 px activations are memory-bound in batches (5.4 img/s at batch 1,
+5.2 at 2, 4.4 at 16, and 16x the activation memory); EfficientNet-Lite0's small depthwise layers gain
+from batching."""
+
 
 @dataclass(frozen=True)
 class TopPatchesConfig:
@@ -37,7 +42,8 @@ class TopPatchesConfig:
     k: int = DEFAULT_K
     size: int = 224
     """Images are scaled (shorter side) and centre-cropped to size x size before the network."""
-    batch_size: int = 16
+    batch_size: int | None = None
+    """Images per forward pass; None = the network's default (:data:`DEFAULT_BATCH_SIZE`)."""
     tile: int = 64
     """Pixels per crop in the grid PNGs."""
     seed: int = 0
@@ -91,7 +97,8 @@ def top_patches(
         on_total(len(files))
     tracked = track_top_patches(
         net, [probe.name for probe in probe_layers], files,
-        size=config.size, k=config.k, batch_size=config.batch_size, progress=progress,
+        size=config.size, k=config.k, progress=progress,
+        batch_size=config.batch_size or DEFAULT_BATCH_SIZE.get(config.network, 8),
     )
     layers: list[LayerPatches] = []
     for probe in probe_layers:
