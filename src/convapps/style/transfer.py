@@ -212,6 +212,11 @@ def stylize(
         notes.append("noise start at one scale converges slowly: add --scales 3 --iterations 160,80,25")
     generator = torch.Generator().manual_seed(config.seed)
     recoloured = palette_content(c, s, blend) if config.init == "palette" else None
+
+    def start_image(size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
+        palette = resize(recoloured, size) if recoloured is not None else None
+        return initial_image(config.init, resize(c, size), config.init_blend, generator, palette)
+
     torch.manual_seed(config.seed)
     g: torch.Tensor | None = None
     history: list[list[Costs]] = []
@@ -220,11 +225,7 @@ def stylize(
         t0 = time.perf_counter()
         c_t = resize(c, size)
         targets = compute_targets(net, c_t, [resize(x, style_size(x, size, config)) for x in s], blend, config)
-        if g is None:
-            start_image = resize(recoloured, size) if recoloured is not None else None
-            g = initial_image(config.init, c_t, config.init_blend, generator, start_image)
-        else:
-            g = _upsample(g, size)
+        g = start_image(size, generator) if g is None else _upsample(g, size)
         objective = Objective(net, targets, config)
         g, costs = optimize_pixels(g, objective, steps=n_steps, scale=level, on_step=on_step, on_snapshot=on_snapshot)
         g = g.clamp(0.0, 1.0)
@@ -234,14 +235,7 @@ def stylize(
         raise InvalidInputError("no scale to optimise")
     with torch.no_grad():
         final = objective(g, exact=True)[1]
-        init_full = initial_image(
-            config.init,
-            c_t,
-            config.init_blend,
-            torch.Generator().manual_seed(config.seed),
-            resize(recoloured, size) if recoloured is not None else None,
-        )
-        initial = objective(init_full, exact=True)[1]
+        initial = objective(start_image(size, torch.Generator().manual_seed(config.seed)), exact=True)[1]
     out = g[0].permute(1, 2, 0).numpy()
     if config.color == "luminance":
         full = Image.fromarray(content).resize((size[1], size[0]), Image.Resampling.LANCZOS)

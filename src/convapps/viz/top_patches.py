@@ -27,9 +27,9 @@ from convapps.viz.tracking import TrackingResult, list_image_files, track_top_pa
 from convapps.viz.units import UnitSelection
 
 DEFAULT_BATCH_SIZE: dict[str, int] = {"vgg16": 1, "efficientnet-lite0": 16}
-"""Measured on 2 CPU cores: VGG16's 224 px activations are memory-bound in batches (5.4 img/s at batch 1,
-5.2 at 2, 4.4 at 16, and 16x the activation memory); EfficientNet-Lite0's small depthwise layers gain
-from batching."""
+"""Measured on 2 CPU cores (128 images): VGG16's 224 px activations are memory-bound in batches (5.4 img/s
+at batch 1, 5.2 at 2, 4.4 at 16, and 16x the activation memory). EfficientNet-Lite0 keeps its earlier
+default of 16 (~34 img/s; batch 1 ~40, batches of 4-8 ~40-50 in noisy short runs: not yet re-tuned)."""
 
 
 @dataclass(frozen=True)
