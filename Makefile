@@ -11,8 +11,12 @@ run: $(STAMP)
 	$(BIN)/convapps tour
 	$(BIN)/convapps serve --first-run
 
+# House rules check themselves: lint, formatting, types (strict on core/ and gallery/, see pyproject.toml),
+# then the tests (tests/test_layers.py holds the import-layer contract).
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 $(STAMP): pyproject.toml Makefile

@@ -1,4 +1,4 @@
-"""Shared set-up of the three issue-#5 benchmarks (LFW location, cache folder, machine load line)."""
+"""Shared set-up of the three triplet benchmarks (LFW location, cache folder, machine load line)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Benchmark 1 of issue #3: LFW verification accuracy, ours vs the face_recognition library, same pairs.
+"""Face benchmark 1: LFW verification accuracy, ours vs the face_recognition library, same pairs.
 
 Protocol: LFW View 2 (``pairs.txt``, deep-funneled images), 10 folds; per fold, tau picked on the other
 9 folds; mean +/- std of the fold accuracies. Also the accuracy at a FIXED tau (the library's 0.6 L2 =
@@ -26,11 +26,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from convapps.core.distances import l2_to_squared, squared_l2_distance
-from convapps.face.lfw import Pair, best_threshold, read_pairs
-from convapps.face.lfw_eval import LfwReport, report_from_distances, save_roc_png
-from face_bench_common import LFW, OUT, cached_embeddings, images_of, prioritized_pairs
+from convapps.face.evaluation import LfwReport, report_from_scores
+from convapps.face.evaluation_report import save_roc_png
+from convapps.face.lfw import FacePair, read_pairs
+from convapps.face.metrics import best_threshold
+from face_bench_common import LFW, OUT, cached_embeddings, images_of, pair_paths, prioritized_pairs
 
-ROOT = LFW / "lfw-deepfunneled"
 LIBRARY_TAU = l2_to_squared(0.6)
 
 
@@ -38,40 +39,53 @@ def _lookup(cache: dict, key: str) -> dict[str, int]:
     return {n: i for i, n in enumerate(cache[key].tolist())}
 
 
-def distances(cache: dict, pairs: list[Pair], *, flip: bool) -> np.ndarray:
+def distances(cache: dict, pairs: list[FacePair], *, flip: bool) -> np.ndarray:
     index = _lookup(cache, "names")
     emb = cache["embeddings"].astype(np.float64)
     if flip:
         emb = (emb + cache["embeddings_mirror"].astype(np.float64)) / 2.0
-    i1 = [index[str(p.path1.relative_to(LFW))] for p in pairs]
-    i2 = [index[str(p.path2.relative_to(LFW))] for p in pairs]
+    i1 = [index[str(pair_paths(p)[0].relative_to(LFW))] for p in pairs]
+    i2 = [index[str(pair_paths(p)[1].relative_to(LFW))] for p in pairs]
     return np.asarray(squared_l2_distance(emb[i1], emb[i2]))
 
 
-def covered(pairs: list[Pair], caches: list[dict]) -> list[Pair]:
+def covered(pairs: list[FacePair], caches: list[dict]) -> list[FacePair]:
     names = [set(c["names"].tolist()) for c in caches]
-    rel = lambda p: str(p.relative_to(LFW))  # noqa: E731
-    return [p for p in pairs if all(rel(p.path1) in n and rel(p.path2) in n for n in names)]
+    return [p for p in pairs if all(all(str(q.relative_to(LFW)) in n for q in pair_paths(p)) for n in names)]
 
 
-def no_face(cache: dict, pairs: list[Pair]) -> list[str]:
+def no_face(cache: dict, pairs: list[FacePair]) -> list[str]:
     index = _lookup(cache, "names")
-    used = {str(q.relative_to(LFW)) for p in pairs for q in (p.path1, p.path2)}
+    used = {str(q.relative_to(LFW)) for p in pairs for q in pair_paths(p)}
     return sorted(n for n in used if not cache["detected"][index[n]])
 
 
 def line(label: str, r: LfwReport) -> str:
+    assert r.cv is not None
     return (
         f"{label:<34} {len(r.cv.fold_accuracies)}-fold {100 * r.cv.mean:6.2f}% +/- {100 * r.cv.std:4.2f}"
-        f"   at tau={r.tau:.4f}: "
-        f"{100 * r.accuracy_at_tau:6.2f}%   AUC {r.auc:.5f}   no face: {len(r.no_face)}"
+        f"   at tau={r.figures.tau:.4f}: "
+        f"{100 * r.figures.accuracy:6.2f}%   AUC {r.figures.auc:.5f}   no face: {len(r.no_face)}"
+    )
+
+
+def report(pairs: list[FacePair], cache: dict, *, flip: bool, tau: float, label: str) -> LfwReport:
+    """The k-fold report of ``pairs`` scored from one embedding cache (the library's evaluation code)."""
+    return report_from_scores(
+        distances(cache, pairs, flip=flip),
+        [p.same for p in pairs],
+        tau=tau,
+        tau_source="fixed",
+        folds=[p.fold for p in pairs],
+        scorer=label,
+        no_face=no_face(cache, pairs),
     )
 
 
 LIBCFG = {"upsample": 1, "retry_upsample": False}
 
 
-def jitter_ablation(pairs: list[Pair], jitters: int, tau: float) -> dict[str, float]:
+def jitter_ablation(pairs: list[FacePair], jitters: int, tau: float) -> dict[str, float]:
     """Accuracy and cost of dlib's jitter (on top of flip) on a few pairs, computed live (dlib backend)."""
     import time
 
@@ -89,7 +103,7 @@ def jitter_ablation(pairs: list[Pair], jitters: int, tau: float) -> dict[str, fl
         for path in images_of(pairs):
             emb[path] = pipe.encode_one(load_image(path), name=str(path)).embedding
         cpu = (time.process_time() - t0) / len(emb)
-        d = np.array([float(squared_l2_distance(emb[p.path1], emb[p.path2])) for p in pairs])
+        d = np.array([float(squared_l2_distance(*(emb[q] for q in pair_paths(p)))) for p in pairs])
         same = np.array([p.same for p in pairs])
         out[f"{label} accuracy at tau"] = float(np.mean((d <= tau) == same))
         out[f"{label} cpu s/img"] = cpu
@@ -105,13 +119,13 @@ def main() -> None:
     parser.add_argument("--jitters", type=int, default=10)
     args = parser.parse_args()
 
-    view2_all = prioritized_pairs(read_pairs(LFW / "pairs.txt", ROOT), rounds=10)[: 600 * args.rounds]
-    dev = prioritized_pairs(read_pairs(LFW / "pairsDevTrain.txt", ROOT), rounds=10)[: 220 * args.rounds]
+    view2_all = prioritized_pairs(read_pairs(LFW / "pairs.txt"), rounds=10)[: 600 * args.rounds]
+    dev = prioritized_pairs(read_pairs(LFW / "pairsDevTrain.txt"), rounds=10)[: 220 * args.rounds]
     cache_dir = OUT / "face_cache"
     if args.cached_only:
         ours, libcfg, lib = (dict(np.load(cache_dir / f"{k}.npz")) for k in ("ours", "ours_libcfg", "library"))
     else:
-        order: list[Pair] = []
+        order: list[FacePair] = []
         for r in range(args.rounds):
             order += dev[r * 220 : (r + 1) * 220] + view2_all[r * 600 : (r + 1) * 600]
         ours = cached_embeddings("ours", images_of(order), workers=args.workers)
@@ -153,29 +167,22 @@ def main() -> None:
         folds = {p.fold for p in view2}
         print(f"\n== {scope}: {len(view2)} View 2 pairs ({sum(p.same for p in view2)} same) in {len(folds)} folds ==")
         reports = {}
+        runs = []
         if len(caches) == 3:
-            reports["face_recognition library (real)"] = report_from_distances(
-                view2, distances(lib, view2, flip=False), tau=LIBRARY_TAU, no_face=no_face(lib, view2)
-            )
+            runs.append(("face_recognition library (real)", lib, False, LIBRARY_TAU))
         if len(caches) >= 2:
-            reports["library config (our pipeline)"] = report_from_distances(
-                view2, distances(libcfg, view2, flip=False), tau=LIBRARY_TAU, no_face=no_face(libcfg, view2)
-            )
-        reports["ours: auto upsampling"] = report_from_distances(
-            view2, distances(ours, view2, flip=False), tau=tau_plain, no_face=no_face(ours, view2)
-        )
-        reports["ours: auto upsampling + flip"] = report_from_distances(
-            view2, distances(ours, view2, flip=True), tau=tau_flip, no_face=no_face(ours, view2)
-        )
+            runs.append(("library config (our pipeline)", libcfg, False, LIBRARY_TAU))
+        runs.append(("ours: auto upsampling", ours, False, tau_plain))
+        runs.append(("ours: auto upsampling + flip", ours, True, tau_flip))
         if len(caches) >= 2:
-            reports["ours: library detection + flip"] = report_from_distances(
-                view2, distances(libcfg, view2, flip=True), tau=tau_flip, no_face=no_face(libcfg, view2)
-            )
+            runs.append(("ours: library detection + flip", libcfg, True, tau_flip))
+        for label, cache, flip, tau in runs:
+            reports[label] = report(view2, cache, flip=flip, tau=tau, label=label)
         for label, r in reports.items():
             print(line(label, r))
         summary[scope] = {"pairs": len(view2), **{k: v.to_dict() for k, v in reports.items()}}
         if len(caches) == 2:
-            roc = save_roc_png({k: (v.fpr, v.tpr, v.auc) for k, v in reports.items()}, OUT / "face_roc.png")
+            roc = save_roc_png({k: (v.far, v.tar, v.figures.auc) for k, v in reports.items()}, OUT / "face_roc.png")
             print(f"ROC: {roc}")
     if args.jitter_pairs:
         subset = covered(view2_all, [ours])[: args.jitter_pairs]

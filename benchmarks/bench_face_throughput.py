@@ -70,8 +70,11 @@ class DescendantMonitor:
                         fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
                     except OSError:
                         continue
-                    stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / self._tick,
-                                              int(fields[21]) * self._page_mb)  # ppid, utime+stime, rss
+                    stats[int(entry.name)] = (
+                        int(fields[1]),
+                        (int(fields[11]) + int(fields[12])) / self._tick,
+                        int(fields[21]) * self._page_mb,
+                    )  # ppid, utime+stime, rss
             tree, frontier = set(), {os.getpid()}
             while frontier:
                 frontier = {pid for pid, (ppid, _, _) in stats.items() if ppid in frontier} - tree

@@ -79,20 +79,36 @@ def batch_latencies(
     return np.array(times)
 
 
-def row(name: str, n: int, single: np.ndarray, batch: np.ndarray, mem_mb: float, enroll_per_s: float,
-        recall: float, recall_random: float, extra: dict[str, float] | None = None) -> dict[str, object]:
+def row(
+    name: str,
+    n: int,
+    single: np.ndarray,
+    batch: np.ndarray,
+    mem_mb: float,
+    enroll_per_s: float,
+    recall: float,
+    recall_random: float,
+    extra: dict[str, float] | None = None,
+) -> dict[str, object]:
     r = {
-        "engine": name, "n": n,
-        "p50_ms": float(np.percentile(single, 50) * 1e3), "p99_ms": float(np.percentile(single, 99) * 1e3),
+        "engine": name,
+        "n": n,
+        "p50_ms": float(np.percentile(single, 50) * 1e3),
+        "p99_ms": float(np.percentile(single, 99) * 1e3),
         "batch100_p50_ms": float(np.percentile(batch, 50) * 1e3),
         "batch100_p99_ms": float(np.percentile(batch, 99) * 1e3),
-        "memory_mb": mem_mb, "enroll_per_s": enroll_per_s, "recall@1": recall, "recall@1_random": recall_random,
+        "memory_mb": mem_mb,
+        "enroll_per_s": enroll_per_s,
+        "recall@1": recall,
+        "recall@1_random": recall_random,
         **(extra or {}),
     }
-    print(f"  {name:13s} p50 {r['p50_ms']:9.3f} ms  p99 {r['p99_ms']:9.3f} ms"
-          f"  batch100 p50 {r['batch100_p50_ms']:9.2f} ms  mem {mem_mb:8.1f} MB  enroll {enroll_per_s:10.0f}/s"
-          f"  recall@1 {recall:.4f} (random {recall_random:.3f})",
-          flush=True)
+    print(
+        f"  {name:13s} p50 {r['p50_ms']:9.3f} ms  p99 {r['p99_ms']:9.3f} ms"
+        f"  batch100 p50 {r['batch100_p50_ms']:9.2f} ms  mem {mem_mb:8.1f} MB  enroll {enroll_per_s:10.0f}/s"
+        f"  recall@1 {recall:.4f} (random {recall_random:.3f})",
+        flush=True,
+    )
     return r
 
 
@@ -102,10 +118,16 @@ def top1(gallery: object, probes: np.ndarray) -> np.ndarray:
 
 
 def bench_size(
-    n: int, *, milvus: bool, ann_kinds: list[str], hnsw_max: int, nprobes: list[int], search_threads: int = 0,
+    n: int,
+    *,
+    milvus: bool,
+    ann_kinds: list[str],
+    hnsw_max: int,
+    nprobes: list[int],
+    search_threads: int = 0,
     seed: int = 0,
 ) -> list[dict[str, object]]:
-    from convapps.gallery import GallerySpace, HnswParams, IvfParams, open_gallery
+    from convapps.gallery import EmbeddingSpace, HnswParams, IvfParams, open_gallery
 
     print(f"\n== N = {n:,} identities", flush=True)
     rng = np.random.default_rng(seed)
@@ -114,7 +136,7 @@ def bench_size(
     near = known[src] + rng.standard_normal((1000, DIM), dtype=np.float32) * np.float32(0.5 / np.sqrt(DIM))
     near /= np.linalg.norm(near, axis=1, keepdims=True)
     strangers = unit(rng, 300)
-    space = GallerySpace("synthetic-unit-128", DIM)
+    space = EmbeddingSpace("synthetic-unit-128", DIM)
     folder = OUT / f"n{n}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -135,8 +157,9 @@ def bench_size(
     truth_rand = matrix.nearest(strangers, 1)[0][:, 0]
     del matrix
     assert all(linear(near[i]) == truth_near[i] for i in range(10)), "exact search disagrees with the linear scan"
-    rows.append(row("linear scan", n, single, batch, known.nbytes / 2**20, float("nan"),
-                    float(np.mean(truth_near == src)), 1.0))
+    rows.append(
+        row("linear scan", n, single, batch, known.nbytes / 2**20, float("nan"), float(np.mean(truth_near == src)), 1.0)
+    )
 
     # SQLite, exact
     t = time.perf_counter()
@@ -152,8 +175,19 @@ def bench_size(
     single, batch = latencies(exact.search, near), batch_latencies(exact.search, near)
     found = top1(exact, near)
     assert (found == truth_near).all(), "exact search disagrees with the linear scan"
-    rows.append(row("sqlite exact", n, single, batch, mem, enroll_rate, float(np.mean(found == truth_near)),
-                    float(np.mean(top1(exact, strangers) == truth_rand)), {"load_s": load_s}))
+    rows.append(
+        row(
+            "sqlite exact",
+            n,
+            single,
+            batch,
+            mem,
+            enroll_rate,
+            float(np.mean(found == truth_near)),
+            float(np.mean(top1(exact, strangers) == truth_rand)),
+            {"load_s": load_s},
+        )
+    )
     exact.close()
 
     # SQLite + an approximate index: usearch HNSW and/or FAISS IVF (nprobe swept)
@@ -176,8 +210,19 @@ def bench_size(
                 ann._ann._index.nprobe = knob  # type: ignore[attr-defined]
             name = f"sqlite {kind}" + (f" np{knob}" if knob else "")
             single, batch = latencies(ann.search, near), batch_latencies(ann.search, near)
-            rows.append(row(name, n, single, batch, mem, n / build_s, float(np.mean(top1(ann, near) == truth_near)),
-                            float(np.mean(top1(ann, strangers) == truth_rand)), {"build_s": build_s}))
+            rows.append(
+                row(
+                    name,
+                    n,
+                    single,
+                    batch,
+                    mem,
+                    n / build_s,
+                    float(np.mean(top1(ann, near) == truth_near)),
+                    float(np.mean(top1(ann, strangers) == truth_rand)),
+                    {"build_s": build_s},
+                )
+            )
         ann.close()
 
     if milvus:  # Milvus Lite's FLAT search is slow: fewer probes there (p = probes used)
@@ -190,29 +235,48 @@ def bench_size(
             enroll_rate = n / (time.perf_counter() - t)
             single = latencies(g.search, near, max_n=50, max_s=15)
             batch = batch_latencies(g.search, near, reps=1)
-            rows.append(row("milvus exact", n, single, batch, rss_mb() - rss0, enroll_rate,
-                            float(np.mean(top1(g, near[:50]) == truth_near[:50])),
-                            float(np.mean(top1(g, strangers[:50]) == truth_rand[:50]))))
+            rows.append(
+                row(
+                    "milvus exact",
+                    n,
+                    single,
+                    batch,
+                    rss_mb() - rss0,
+                    enroll_rate,
+                    float(np.mean(top1(g, near[:50]) == truth_near[:50])),
+                    float(np.mean(top1(g, strangers[:50]) == truth_rand[:50])),
+                )
+            )
         t = time.perf_counter()
         with open_gallery(url, space=space, mode="ann") as g:
             build_s = time.perf_counter() - t
             single, batch = latencies(g.search, near, max_n=300), batch_latencies(g.search, near, reps=5)
-            rows.append(row("milvus ann", n, single, batch, rss_mb() - rss0, n / build_s,
-                            float(np.mean(top1(g, near) == truth_near)),
-                            float(np.mean(top1(g, strangers) == truth_rand)), {"build_s": build_s}))
+            rows.append(
+                row(
+                    "milvus ann",
+                    n,
+                    single,
+                    batch,
+                    rss_mb() - rss0,
+                    n / build_s,
+                    float(np.mean(top1(g, near) == truth_near)),
+                    float(np.mean(top1(g, strangers) == truth_rand)),
+                    {"build_s": build_s},
+                )
+            )
     shutil.rmtree(folder, ignore_errors=True)
     return rows
 
 
 def per_identity_enroll_rate(count: int = 1000) -> float:
     """Identities/s when every enroll is its own durable transaction (SQLite, synchronous=FULL)."""
-    from convapps.gallery import GallerySpace, open_gallery
+    from convapps.gallery import EmbeddingSpace, open_gallery
 
     folder = OUT / "per_identity"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     vectors = unit(np.random.default_rng(1), count)
-    with open_gallery(folder / "g.db", space=GallerySpace("synthetic-unit-128", DIM)) as g:
+    with open_gallery(folder / "g.db", space=EmbeddingSpace("synthetic-unit-128", DIM)) as g:
         t = time.perf_counter()
         for i, v in enumerate(vectors):
             g.enroll(str(i), v)
@@ -224,17 +288,35 @@ def per_identity_enroll_rate(count: int = 1000) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--milvus-max", type=int, default=100_000,
-                        help="largest gallery also run on Milvus Lite (its pure-Python insert is slow)")
-    parser.add_argument("--ann", nargs="+", choices=["hnsw", "ivf"], default=["hnsw", "ivf"],
-                        help="approximate indexes to run for SQLite")
-    parser.add_argument("--hnsw-max", type=int, default=100_000,
-                        help="largest gallery that gets an HNSW index (its build is slow on 2 cores)")
-    parser.add_argument("--nprobe", type=int, nargs="+", default=[8, 16, 32, 64, 128],
-                        help="IVF cells scanned per probe (swept)")
+    parser.add_argument(
+        "--milvus-max",
+        type=int,
+        default=100_000,
+        help="largest gallery also run on Milvus Lite (its pure-Python insert is slow)",
+    )
+    parser.add_argument(
+        "--ann",
+        nargs="+",
+        choices=["hnsw", "ivf"],
+        default=["hnsw", "ivf"],
+        help="approximate indexes to run for SQLite",
+    )
+    parser.add_argument(
+        "--hnsw-max",
+        type=int,
+        default=100_000,
+        help="largest gallery that gets an HNSW index (its build is slow on 2 cores)",
+    )
+    parser.add_argument(
+        "--nprobe", type=int, nargs="+", default=[8, 16, 32, 64, 128], help="IVF cells scanned per probe (swept)"
+    )
     parser.add_argument("--threads", type=int, default=2, help="BLAS / usearch threads")
-    parser.add_argument("--search-threads", type=int, default=0,
-                        help="FAISS threads while searching (0: FAISS default; 1 avoids OpenMP oversubscription)")
+    parser.add_argument(
+        "--search-threads",
+        type=int,
+        default=0,
+        help="FAISS threads while searching (0: FAISS default; 1 avoids OpenMP oversubscription)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     OUT.mkdir(parents=True, exist_ok=True)
@@ -243,8 +325,16 @@ def main() -> None:
     print(f"sqlite enroll, one durable transaction per identity: {rate:.0f} identities/s", flush=True)
     rows: list[dict[str, object]] = []
     for n in args.sizes:
-        rows.extend(bench_size(n, milvus=n <= args.milvus_max, ann_kinds=args.ann, hnsw_max=args.hnsw_max,
-                               nprobes=args.nprobe, search_threads=args.search_threads))
+        rows.extend(
+            bench_size(
+                n,
+                milvus=n <= args.milvus_max,
+                ann_kinds=args.ann,
+                hnsw_max=args.hnsw_max,
+                nprobes=args.nprobe,
+                search_threads=args.search_threads,
+            )
+        )
         print(f"  load average {os.getloadavg()}", flush=True)
         result_file = OUT / f"results-{'-'.join(map(str, args.sizes))}.json"
         result_file.write_text(json.dumps({"per_identity_enroll_per_s": rate, "rows": rows}, indent=1))

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import torch
 
+from convapps.nd.training.runs import train_and_report
 from convapps.nd.volume import volume_from_npz
 from convapps.nn.conv3d import convnet3d
 from convapps.training import FitConfig, OptimizerConfig
-from convapps.training.nd_runs import train_and_report
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nd" / "volumes" / "medmnist_adrenal"
 PAPER = {"ResNet-18 (3D)": (0.827, 0.721), "ResNet-18 (ACS)": (0.839, 0.754), "ResNet-50 (3D)": (0.828, 0.745)}

@@ -17,9 +17,9 @@ import torch
 
 from convapps.io.signals import read_ucr
 from convapps.nd.datasets import normalize
+from convapps.nd.training.ensemble import train_fold_ensemble
 from convapps.nn.convnet import ConvNetConfig
 from convapps.training import FitConfig, OptimizerConfig
-from convapps.training.nd_ensemble import train_fold_ensemble
 from nd_bench_common import ECG, load_note, one_nn_euclidean
 
 ARCHS = {
@@ -34,9 +34,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--arch", choices=sorted(ARCHS), default="convnet",
-                        help="convnet: our 1D ConvNet (conv-BN-ReLU-pool x3); fcn: Wang et al. 2017's FCN "
-                        "(128/256/128 filters, no pooling, kernels 7/5/3 for 'same' padding)")
+    parser.add_argument(
+        "--arch",
+        choices=sorted(ARCHS),
+        default="convnet",
+        help="convnet: our 1D ConvNet (conv-BN-ReLU-pool x3); fcn: Wang et al. 2017's FCN "
+        "(128/256/128 filters, no pooling, kernels 7/5/3 for 'same' padding)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     load = os.getloadavg()[0]

@@ -17,9 +17,9 @@ import torch
 from convapps.io.signals import read_ucr
 from convapps.nd.datasets import normalize, stratified_folds
 from convapps.nd.ecg import ucr_folds
+from convapps.nd.training.runs import cross_validate
 from convapps.nn.convnet import ConvNetConfig
 from convapps.training import FitConfig, OptimizerConfig
-from convapps.training.nd_runs import cross_validate
 from nd_bench_common import ECG, load_note, one_nn_euclidean
 
 

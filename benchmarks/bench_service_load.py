@@ -59,8 +59,19 @@ def drain(proc: subprocess.Popen[str]) -> None:
 
 def start_service(tmp: Path) -> tuple[subprocess.Popen[str], str, str]:
     port = free_port()
-    command = [sys.executable, "-m", "convapps.cli.main", "serve", "--port", str(port), "--first-run",
-               "--state-dir", str(tmp / "state"), "--gallery", f"sqlite:///{tmp / 'gallery.db'}"]
+    command = [
+        sys.executable,
+        "-m",
+        "convapps.cli.main",
+        "serve",
+        "--port",
+        str(port),
+        "--first-run",
+        "--state-dir",
+        str(tmp / "state"),
+        "--gallery",
+        f"sqlite:///{tmp / 'gallery.db'}",
+    ]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     key = None
     while key is None:
@@ -142,8 +153,10 @@ def library_throughput(enroll: list[Path], probes: list[bytes], seconds: float) 
     from convapps.io.images import load_image
 
     pipeline = default_pipeline()
-    with tempfile.TemporaryDirectory() as tmp, open_gallery(f"sqlite:///{tmp}/g.db",
-                                                            space=pipeline.encoder.space) as gallery:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        open_gallery(f"sqlite:///{tmp}/g.db", space=pipeline.encoder.space) as gallery,
+    ):
         for path in enroll:
             enroll_person(gallery, path.parent.name, [path], pipeline=pipeline)
         usable = [p for p in probes if pipeline.encode_faces(load_image(p))]
@@ -165,8 +178,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="duration of the load phase (default 60)")
     parser.add_argument("--people", type=int, default=20, help="people enrolled before the load (default 20)")
     parser.add_argument("--anchor-seconds", type=float, default=20.0, help="duration of the in-process anchor")
-    parser.add_argument("--omp-threads", type=int, default=None,
-                        help="set OMP_NUM_THREADS for the anchor and the service (default: leave it unset)")
+    parser.add_argument(
+        "--omp-threads",
+        type=int,
+        default=None,
+        help="set OMP_NUM_THREADS for the anchor and the service (default: leave it unset)",
+    )
     args = parser.parse_args()
     if args.omp_threads is not None:  # before dlib is imported, here and in the service's process
         os.environ["OMP_NUM_THREADS"] = str(args.omp_threads)
@@ -174,27 +191,36 @@ def main() -> None:
     # The anchor runs in a worker thread, like the service's handlers: dlib called from the main thread
     # uses OpenMP teams that crawl when the cores are oversubscribed (10-40x slower on this shared machine).
     with ThreadPoolExecutor(max_workers=1) as one:
-        anchor, probes = one.submit(library_throughput, enroll, [p.read_bytes() for p in probe_paths],
-                                    args.anchor_seconds).result()
+        anchor, probes = one.submit(
+            library_throughput, enroll, [p.read_bytes() for p in probe_paths], args.anchor_seconds
+        ).result()
     with tempfile.TemporaryDirectory() as tmp:
         proc, url, key = start_service(Path(tmp))
         try:
             with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=120) as http:
                 for path in enroll:
-                    response = http.post("/api/people", data={"name": path.parent.name.replace("_", " ")},
-                                         files={"photo": (path.name, path.read_bytes(), "image/jpeg")})
+                    response = http.post(
+                        "/api/people",
+                        data={"name": path.parent.name.replace("_", " ")},
+                        files={"photo": (path.name, path.read_bytes(), "image/jpeg")},
+                    )
                     response.raise_for_status()
             latencies, errors = run_clients(url, key, probes, args.clients, args.seconds)
         finally:
             stop_service(proc)
     throughput = len(latencies) / args.seconds
     omp = os.environ.get("OMP_NUM_THREADS", "unset")
-    print(f"service identify, {args.clients} clients x {args.seconds:.0f} s, {args.people} people enrolled, "
-          f"LFW 250x250 probes over loopback, OMP_NUM_THREADS={omp}")
-    print(f"  probes: {len(probes)} LFW photos with a detectable face; requests ok: {len(latencies)}   "
-          f"errors: {errors}")
-    print(f"  throughput: {throughput:.2f} req/s   latency p50 {percentile(latencies, 50) * 1000:.0f} ms, "
-          f"p95 {percentile(latencies, 95) * 1000:.0f} ms, p99 {percentile(latencies, 99) * 1000:.0f} ms")
+    print(
+        f"service identify, {args.clients} clients x {args.seconds:.0f} s, {args.people} people enrolled, "
+        f"LFW 250x250 probes over loopback, OMP_NUM_THREADS={omp}"
+    )
+    print(
+        f"  probes: {len(probes)} LFW photos with a detectable face; requests ok: {len(latencies)}   errors: {errors}"
+    )
+    print(
+        f"  throughput: {throughput:.2f} req/s   latency p50 {percentile(latencies, 50) * 1000:.0f} ms, "
+        f"p95 {percentile(latencies, 95) * 1000:.0f} ms, p99 {percentile(latencies, 99) * 1000:.0f} ms"
+    )
     print(f"  anchor (library identify in-process, 1 caller): {anchor:.2f} calls/s")
     print(f"  ratio service / library throughput: {throughput / anchor:.2f}")
 

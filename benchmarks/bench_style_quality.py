@@ -64,8 +64,11 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=len(PAIRS))
     parser.add_argument("--size", type=int, help="override the preset's long side (same schedule shape)")
     parser.add_argument("--iterations", help="override the steps per scale, e.g. 60,30")
-    parser.add_argument("--only", help="run only these pair indices (0-based, e.g. 0,1); the sheet and summary "
-                        "are rebuilt from every pair result present in benchmarks/out")
+    parser.add_argument(
+        "--only",
+        help="run only these pair indices (0-based, e.g. 0,1); the sheet and summary "
+        "are rebuilt from every pair result present in benchmarks/out",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     config = preset(args.preset)
@@ -74,8 +77,10 @@ def main() -> None:
     if args.iterations:
         config = config.replace(iterations=tuple(int(v) for v in args.iterations.split(",")))
     OUT.mkdir(parents=True, exist_ok=True)
-    print(f"preset={args.preset} size={config.size} iterations={config.iterations} "
-          f"threads={torch.get_num_threads()} load average={os.getloadavg()}")
+    print(
+        f"preset={args.preset} size={config.size} iterations={config.iterations} "
+        f"threads={torch.get_num_threads()} load average={os.getloadavg()}"
+    )
     chosen = [int(v) for v in args.only.split(",")] if args.only else list(range(args.pairs))
     for index in chosen:
         photo, painting = PAIRS[index]

@@ -110,8 +110,12 @@ def main() -> None:
     parser.add_argument("--preset", default="default")
     parser.add_argument("--precision", choices=["auto", "float32", "bfloat16"], help="override the preset's")
     parser.add_argument("--init", choices=["noise", "content", "blend", "palette"], help="override the preset's")
-    parser.add_argument("--ref-init", choices=["noise", "content"], default="content",
-                        help="the reference's start (the tutorial starts from the content photo)")
+    parser.add_argument(
+        "--ref-init",
+        choices=["noise", "content"],
+        default="content",
+        help="the reference's start (the tutorial starts from the content photo)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     photo, painting = args.pair.split(":")
@@ -127,8 +131,12 @@ def main() -> None:
     snaps: list[tuple[float, float, int, torch.Tensor]] = []
     start, cpu0 = time.perf_counter(), time.process_time()
     result = stylize(
-        content, [style], config, on_snapshot=lambda scale, step, g: snaps.append(
-            (time.perf_counter() - start, time.process_time() - cpu0, scale, g))
+        content,
+        [style],
+        config,
+        on_snapshot=lambda scale, step, g: snaps.append(
+            (time.perf_counter() - start, time.process_time() - cpu0, scale, g)
+        ),
     )
     ours_wall, ours_cpu = time.perf_counter() - start, time.process_time() - cpu0
     target = result.final.total * 1.1
@@ -144,10 +152,13 @@ def main() -> None:
     print("ours J (float32) every", SNAPSHOT_EVERY, "steps:", " ".join(f"{t:.0f}s:{j:.3f}" for t, _, j in curve))
     ours_hit, ours_hit_cpu = next(((t, c) for t, c, j in curve if j <= target), (ours_wall, ours_cpu))
     threads = torch.get_num_threads()
-    print(f"ours: {ours_wall:.1f} s wall, {ours_cpu:.1f} s CPU (idle estimate {ours_cpu / threads:.1f} s) for"
-          f" {width}x{height}, final J={result.final.total:.4g} (J_content={result.final.content:.4g},"
-          f" J_style={result.final.style:.4g}); J*={target:.4g} reached at {ours_hit:.1f} s wall,"
-          f" {ours_hit_cpu:.1f} s CPU", flush=True)
+    print(
+        f"ours: {ours_wall:.1f} s wall, {ours_cpu:.1f} s CPU (idle estimate {ours_cpu / threads:.1f} s) for"
+        f" {width}x{height}, final J={result.final.total:.4g} (J_content={result.final.content:.4g},"
+        f" J_style={result.final.style:.4g}); J*={target:.4g} reached at {ours_hit:.1f} s wall,"
+        f" {ours_hit_cpu:.1f} s CPU",
+        flush=True,
+    )
 
     init = initial_image(args.ref_init, c_full, config.init_blend, torch.Generator().manual_seed(config.seed))
     ref = reference_run(c_full, s_full, config.replace(precision="float32"), init, args.cap * ours_wall, target)
@@ -156,11 +167,15 @@ def main() -> None:
     best = min(r[2] for r in ref)
     print(f"reference: {len(ref)} evaluations in {wall:.1f} s wall, {cpu:.1f} s CPU, best J={best:.4g}")
     if ref_hit is None:
-        print(f"reference did not reach J*={target:.4g} in {wall:.1f} s: speed-up >= {wall / ours_hit:.1f}x wall,"
-              f" >= {cpu / ours_hit_cpu:.1f}x CPU")
+        print(
+            f"reference did not reach J*={target:.4g} in {wall:.1f} s: speed-up >= {wall / ours_hit:.1f}x wall,"
+            f" >= {cpu / ours_hit_cpu:.1f}x CPU"
+        )
     else:
-        print(f"time to J*: ours {ours_hit:.1f} s, reference {ref_hit[0]:.1f} s wall: speed-up"
-              f" {ref_hit[0] / ours_hit:.1f}x wall, {ref_hit[1] / ours_hit_cpu:.1f}x CPU")
+        print(
+            f"time to J*: ours {ours_hit:.1f} s, reference {ref_hit[0]:.1f} s wall: speed-up"
+            f" {ref_hit[0] / ours_hit:.1f}x wall, {ref_hit[1] / ours_hit_cpu:.1f}x CPU"
+        )
     print(f"load average after={os.getloadavg()}")
 
 

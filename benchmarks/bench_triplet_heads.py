@@ -1,4 +1,4 @@
-"""Benchmark 3 (issue #5): heads on the frozen pretrained dlib 128-d encodings, LFW View 2 (10 folds).
+"""Benchmark 3 of the triplet study: heads on the frozen pretrained dlib 128-d encodings, LFW View 2 (10 folds).
 
 For each test fold f, everything is trained on the 6000 - 600 pairs of the 9 other folds only (never on
 fold f; View 2 folds are identity-disjoint, asserted below) and the threshold is chosen on those same
@@ -14,7 +14,7 @@ training-fold pairs:
 
     .venv/bin/python benchmarks/bench_triplet_heads.py [--threads 2] [--compute-missing]
 
-Encodings: dlib's ResNet on the pipeline's aligned chips (no flip), read from this issue's cache
+Encodings: dlib's ResNet on the pipeline's aligned chips (no flip), read from the triplet benchmarks' cache
 (benchmarks/out/cache/dlib) or from the face-verification benchmark's cache
 (benchmarks/out/face_cache/ours.npz, the same pipeline: largest face, whole-image fallback, no flip).
 Without --compute-missing only pairs whose two encodings are cached are used (the face benchmark fills its
@@ -32,18 +32,22 @@ import numpy as np
 import torch
 
 from _triplet_common import CACHE, LFW, OUT, check_data, machine_line
-from convapps.face.training.cache import ensure_encodings
-from convapps.face.training.datasets import identity_set, pair_distances, pair_index, sample_pairs
-from convapps.face.training.evaluation import accuracy_at, best_threshold
-from convapps.face.training.lfw import FaceImage, assert_disjoint_identities, fold_people, identity_split, read_pairs
-from convapps.nn.face_encoder import ProjectionHead
-from convapps.training.similarity import (
-    SiameseTrainConfig,
-    TripletTrainConfig,
-    embed,
-    train_siamese_head,
+from convapps.face.chip_cache import ChipCache
+from convapps.face.lfw import (
+    FaceImage,
+    assert_disjoint_identities,
+    fold_people,
+    identity_split,
+    pair_distances,
+    pair_index,
+    read_pairs,
 )
-from convapps.training.similarity import train_triplet_encoder as train_encoder
+from convapps.face.metrics import accuracy_at, best_threshold
+from convapps.face.training.datasets import identity_set, sample_pairs
+from convapps.face.training.siamese import SiameseTrainConfig, train_siamese_head
+from convapps.face.training.triplet import TripletTrainConfig, embed
+from convapps.face.training.triplet import train_triplet_encoder as train_encoder
+from convapps.nn.face_encoder import ProjectionHead
 
 METHODS = ("plain", "projection", "siamese-abs", "siamese-chi2")
 
@@ -86,7 +90,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     pairs = read_pairs(LFW / "pairs.txt")
     if args.compute_missing:
-        ensure_encodings(LFW, pair_index(pairs).images, CACHE)
+        ChipCache.for_lfw(LFW, CACHE).ensure_encodings(pair_index(pairs).images)
     known = cached_encodings()
     pairs = [p for p in pairs if p.first in known and p.second in known]
     index = pair_index(pairs)

@@ -1,4 +1,4 @@
-"""Benchmark 2 (issue #5): triplet mining study at a fixed budget of training steps.
+"""Benchmark 2 of the triplet study: triplet mining study at a fixed budget of training steps.
 
 The same compact CNN, seed, data and number of P x K batches for three strategies: random triplets,
 FaceNet's semi-hard negatives and batch-hard. Records, per epoch, the fraction of the strategy's own
@@ -23,8 +23,8 @@ import matplotlib.pyplot as plt
 import torch
 
 from _triplet_common import CACHE, LFW, OUT, REPO, check_data, machine_line
-from convapps.training.face_runs import train_face_model
-from convapps.training.similarity import TripletTrainConfig
+from convapps.face.training.encoder_run import train_face_model
+from convapps.face.training.triplet import TripletTrainConfig
 
 STRATEGIES = ("random", "semi-hard", "hard")
 

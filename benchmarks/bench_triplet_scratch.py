@@ -1,5 +1,5 @@
-"""Benchmark 1 (issue #5): a compact CNN trained from scratch with the triplet loss (semi-hard mining by default)
-on LFW View 1 training people, within a fixed CPU budget, next to the same network untrained and an
+"""Benchmark 1 of the triplet study: a compact CNN trained from scratch with the triplet loss (semi-hard
+mining by default) on LFW View 1 training people, within a fixed CPU budget, next to the same network untrained and an
 eigenfaces baseline (PCA on the pixels of the same 64x64 chips). tau on pairsDevTrain, accuracy on
 pairsDevTest.
 
@@ -16,33 +16,35 @@ import numpy as np
 import torch
 
 from _triplet_common import CACHE, LFW, OUT, check_data, machine_line
-from convapps.face.training.cache import ensure_chips
-from convapps.face.training.datasets import pair_distances, view1_identities
-from convapps.face.training.evaluation import best_threshold, verification_report
-from convapps.training.face_runs import (
+from convapps.face.chip_cache import ChipCache
+from convapps.face.lfw import pair_distances, pair_images, pair_index
+from convapps.face.metrics import best_threshold, verification_report
+from convapps.face.training.datasets import view1_identities
+from convapps.face.training.encoder_run import (
     as_encoder,
     cnn_inputs,
-    evaluate_view1,
+    evaluate_encoder,
     new_module,
     train_face_model,
     view1_pairs,
 )
-from convapps.training.similarity import TripletTrainConfig
+from convapps.face.training.triplet import TripletTrainConfig
 
 
 def eigenfaces(n_components: int = 128) -> tuple[float, float]:
     """PCA on the pixels of the training chips (64x64 RGB), whitened projections, squared L2; (tau, DevTest acc)."""
     train, _ = view1_identities(LFW, seed=0)
-    x = cnn_inputs(train.images, CACHE, size=64).flatten(1).double()
+    cache = ChipCache.for_lfw(LFW, CACHE)
+    x = cnn_inputs(train.images, cache, size=64).flatten(1).double()
     mean = x.mean(0)
     _, s, v = torch.linalg.svd(x - mean, full_matrices=False)
     basis = v[:n_components].T / s[:n_components]  # whitening: unit variance per component
 
     def encode(images: list) -> np.ndarray:
-        e = (cnn_inputs(images, CACHE, size=64).flatten(1).double() - mean) @ basis
+        e = (cnn_inputs(images, cache, size=64).flatten(1).double() - mean) @ basis
         return torch.nn.functional.normalize(e, dim=1).numpy()
 
-    dev_train, dev_test = view1_pairs(LFW)
+    dev_train, dev_test = (pair_index(pairs) for pairs in view1_pairs(LFW))
     tau = best_threshold(pair_distances(encode(dev_train.images), dev_train), dev_train.same)
     return tau, verification_report(pair_distances(encode(dev_test.images), dev_test), dev_test.same, tau=tau).accuracy
 
@@ -61,7 +63,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     train, val = view1_identities(LFW, seed=0)
     dev_train, dev_test = view1_pairs(LFW)
-    ensure_chips(LFW, train.images + val.images + dev_train.images + dev_test.images, CACHE)
+    cache = ChipCache.for_lfw(LFW, CACHE)
+    cache.ensure_chips(train.images + val.images + pair_images(dev_train + dev_test))
 
     cfg = TripletTrainConfig(mining=args.mining, margin=0.2, p=args.p, k=args.k, epochs=args.epochs,
                              steps_per_epoch=args.steps, lr=2e-3, seed=0, time_budget_s=args.minutes * 60,
@@ -71,7 +74,7 @@ def main() -> None:
     seconds = time.perf_counter() - started
     _, acc_pca = eigenfaces()
     torch.manual_seed(0)
-    _, untrained, _, _ = evaluate_view1(as_encoder(new_module("cnn")), LFW, CACHE, progress=False)
+    untrained = evaluate_encoder(as_encoder(new_module("cnn")), LFW, cache, progress=False).figures
     report = outcome.dev_test
     assert report is not None
     result = {

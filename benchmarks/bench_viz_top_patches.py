@@ -1,7 +1,7 @@
 """Top-9 patches per unit over 1,000 images: images/s and peak memory, ours vs a naive baseline.
 
 Dataset: every image of ``../shared/data/style`` plus LFW (deep-funnelled) faces, sorted, up to --n images.
-* ours: ``convapps.viz.top_patches`` (batched forward passes, streaming top-k of every unit, 64 units per
+* ours: ``convapps.viz.top_patch_run`` (batched forward passes, streaming top-k of every unit, 64 units per
   layer shown, grids + index.html written) for layers 1-5;
 * baseline: the obvious loop: one image per forward pass, and a table of every image's spatial maximum for
   every unit (memory O(N C)), sorted at the end.
@@ -36,7 +36,7 @@ def dataset(n: int) -> list[Path]:
 def run_ours(files: list[Path], network: str, threads: int, batch_size: int | None = None) -> dict[str, float]:
     import torch
 
-    from convapps.viz.top_patches import TopPatchesConfig, top_patches
+    from convapps.viz.top_patch_run import TopPatchesConfig, top_patches
 
     torch.set_num_threads(threads)
     config = TopPatchesConfig(network=network, layers="1-5", units="random:64", batch_size=batch_size)
@@ -76,8 +76,19 @@ def child(variant: str, n: int, network: str, threads: int, batch_size: int | No
 
 
 def spawn(variant: str, n: int, network: str, threads: int, batch_size: int | None) -> dict[str, float]:
-    cmd = [sys.executable, __file__, "--child", variant, "--n", str(n), "--network", network,
-           "--threads", str(threads), *(["--batch-size", str(batch_size)] if batch_size else [])]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        variant,
+        "--n",
+        str(n),
+        "--network",
+        network,
+        "--threads",
+        str(threads),
+        *(["--batch-size", str(batch_size)] if batch_size else []),
+    ]
     load_before = os.getloadavg()[0]
     done = subprocess.run(cmd, check=True, capture_output=True, text=True)
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -87,8 +98,15 @@ def spawn(variant: str, n: int, network: str, threads: int, batch_size: int | No
 
 
 def main() -> None:
+    from convapps.models.registry import DEFAULT_FEATURES_NETWORK, get_network, network_names
+
+    names = network_names(role="features")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--network", default="vgg16", choices=["vgg16", "efficientnet-lite0"])
+    parser.add_argument(
+        "--network",
+        default=DEFAULT_FEATURES_NETWORK,
+        choices=[*names, *(alias for name in names for alias in get_network(name).aliases)],
+    )
     parser.add_argument("--n", type=int, default=1000, help="images for ours (default 1000)")
     parser.add_argument("--baseline-n", type=int, default=200, help="images for the baseline (it is slow)")
     parser.add_argument("--threads", type=int, default=2)
@@ -102,17 +120,23 @@ def main() -> None:
         sys.exit(f"only {len(dataset(args.n))} images under {SHARED}")
     ours = spawn("ours", args.n, args.network, args.threads, args.batch_size)
     base = spawn("baseline", min(args.baseline_n, args.n), args.network, args.threads, 1)
-    print(f"network {args.network}, {args.threads} threads, batch {args.batch_size}, layers 1-5, "
-          "64 units/layer shown, top-9")
+    print(
+        f"network {args.network}, {args.threads} threads, batch {args.batch_size}, layers 1-5, "
+        "64 units/layer shown, top-9"
+    )
     for name, r in (("ours (batched, streaming top-k)", ours), ("baseline (batch 1, full table)", base)):
         cpu = r.get("cpu_seconds", float("nan")) / r["images"]
-        print(f"{name:<34} {int(r['images']):>5} images {r['seconds']:8.1f} s {r['ips']:7.2f} img/s "
-              f"{cpu:6.3f} CPU-s/img peak RSS {r['peak_rss_mib']:7.0f} MiB  (load avg {r['load']:.1f})")
+        print(
+            f"{name:<34} {int(r['images']):>5} images {r['seconds']:8.1f} s {r['ips']:7.2f} img/s "
+            f"{cpu:6.3f} CPU-s/img peak RSS {r['peak_rss_mib']:7.0f} MiB  (load avg {r['load']:.1f})"
+        )
     cpu_ratio = (base.get("cpu_seconds", float("nan")) / base["images"]) / (
         ours.get("cpu_seconds", float("nan")) / ours["images"]
     )
-    print(f"speed ratio ours/baseline: {ours['ips'] / base['ips']:.2f}x wall, {cpu_ratio:.2f}x CPU time; "
-          f"memory ratio: {ours['peak_rss_mib'] / base['peak_rss_mib']:.2f}x")
+    print(
+        f"speed ratio ours/baseline: {ours['ips'] / base['ips']:.2f}x wall, {cpu_ratio:.2f}x CPU time; "
+        f"memory ratio: {ours['peak_rss_mib'] / base['peak_rss_mib']:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from convapps.face.lfw import IMAGES_DIR, FacePair, read_pairs
+
 REPO = Path(__file__).resolve().parents[1]
 LFW = REPO.parent / "shared" / "data" / "faces" / "lfw"
 OUT = REPO / "benchmarks" / "out"
@@ -45,15 +47,14 @@ def image_path(root: Path, name: str, number: int) -> Path:
     return root / name / f"{name}_{number:04d}.jpg"
 
 
+def pair_paths(pair: FacePair, root: Path = LFW / IMAGES_DIR) -> tuple[Path, Path]:
+    """The two image files of an LFW pair, in the image folder ``root``."""
+    return pair.first.in_folder(root), pair.second.in_folder(root)
+
+
 def pair_images(pairs_file: Path, root: Path) -> list[Path]:
     """Unique image paths used by a pairs file (View 1 or View 2), in first-use order."""
-    from convapps.face.lfw import read_pairs
-
-    seen: dict[Path, None] = {}
-    for pair in read_pairs(pairs_file, root):
-        seen.setdefault(pair.path1)
-        seen.setdefault(pair.path2)
-    return list(seen)
+    return images_of(read_pairs(pairs_file), root)
 
 
 # ----------------------------------------------------------------------------------------- workers
@@ -196,9 +197,10 @@ def prioritized_pairs(pairs: list, *, rounds: int = 5) -> list:
     return out
 
 
-def images_of(pairs: list) -> list[Path]:
+def images_of(pairs: list[FacePair], root: Path = LFW / IMAGES_DIR) -> list[Path]:
+    """Unique image files of ``pairs``, in first-use order."""
     seen: dict[Path, None] = {}
     for p in pairs:
-        seen.setdefault(p.path1)
-        seen.setdefault(p.path2)
+        for path in pair_paths(p, root):
+            seen.setdefault(path)
     return list(seen)

@@ -45,9 +45,16 @@ def main() -> None:
         result = stylize(content, [style], config)
         target = out_dir / f"{name}_{Path(painting).stem}.jpg"
         Image.fromarray(result.image).save(target, quality=85, optimize=True)
-        index.append({"file": target.name, "content": f"skimage.data.{name}()", "style": painting,
-                      "size": args.size, "seconds": round(result.seconds, 1),
-                      "j_style_final_over_init": round(result.final.style / result.initial.style, 4)})
+        index.append(
+            {
+                "file": target.name,
+                "content": f"skimage.data.{name}()",
+                "style": painting,
+                "size": args.size,
+                "seconds": round(result.seconds, 1),
+                "j_style_final_over_init": round(result.final.style / result.initial.style, 4),
+            }
+        )
         print(index[-1], flush=True)
     (out_dir / "gallery.json").write_text(json.dumps(index, indent=2) + "\n")
 

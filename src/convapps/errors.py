@@ -95,6 +95,10 @@ class GalleryUnavailableError(GalleryError):
     """A gallery server (Milvus) is not reachable."""
 
 
+class AlreadyEnrolledError(ConflictError):
+    """Names of a bulk enroll or import are already in the gallery (skip them to resume)."""
+
+
 class EmbeddingSpaceMismatchError(ConflictError):
     """Encodings of one model were offered to a gallery that stores another model's encodings."""
 

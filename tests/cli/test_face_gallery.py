@@ -78,7 +78,7 @@ def test_enroll_dir_then_export_import_into_milvus(
     code, out, _ = run(capsys, "face", "enroll-dir", str(folder), *sqlite_g)
     assert code == 0 and "enrolled 2 people (0 skipped)" in out
     code, _, err = run(capsys, "face", "enroll-dir", str(folder), *sqlite_g)
-    assert code == 1 and "already enrolled" in err
+    assert code == 1 and "already enrolled" in err and "--skip-existing" in err
     code, out, _ = run(capsys, "face", "enroll-dir", str(folder), *sqlite_g, "--skip-existing")
     assert code == 0 and "enrolled 0 people (2 skipped)" in out
 
@@ -149,13 +149,16 @@ def _png_without_face() -> bytes:
 def test_console_script_lists_a_gallery(tmp_path: Path) -> None:
     import numpy as np
 
-    from convapps.gallery import GallerySpace, open_gallery
+    from convapps.gallery import EmbeddingSpace, open_gallery
 
-    with open_gallery(tmp_path / "g.db", space=GallerySpace("m", 4)) as gallery:
+    with open_gallery(tmp_path / "g.db", space=EmbeddingSpace("m", 4)) as gallery:
         gallery.enroll("Ada", np.ones(4, np.float32), metadata={"role": "admin"})
     proc = subprocess.run(
         [str(CONSOLE_SCRIPT), "face", "list", "--json", "--gallery", f"sqlite:///{tmp_path / 'g.db'}"],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     [ada] = json.loads(proc.stdout)

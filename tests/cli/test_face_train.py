@@ -1,17 +1,14 @@
-"""``convapps face train`` end to end on a few LFW people: train a tiny model, resume it, and use it through
-``convapps face enroll`` / ``identify --model PATH``; plus the report folder of ``evaluate``."""
+"""``convapps face train`` end to end on a few LFW people: train a tiny model, resume it, use it through
+``convapps face enroll`` / ``identify --model PATH`` and evaluate it with ``convapps face evaluate``."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from convapps.cli.main import main
-from convapps.face.training.evaluation import verification_report
-from convapps.face.training.report import write_report
 
 
 @pytest.mark.shared_data
@@ -57,32 +54,57 @@ def test_train_resume_and_identify_with_trained_model(
     mini = tmp_path / "mini_lfw"
     mini.mkdir()
     (mini / "lfw-deepfunneled").symlink_to(lfw / "lfw-deepfunneled")
-    pairs = "2\nGeorge_W_Bush\t1\t2\nColin_Powell\t1\t2\nGeorge_W_Bush\t3\tColin_Powell\t3\n" \
+    pairs = (
+        "2\nGeorge_W_Bush\t1\t2\nColin_Powell\t1\t2\nGeorge_W_Bush\t3\tColin_Powell\t3\n"
         "George_W_Bush\t4\tTony_Blair\t1\n"
+    )
     for name in ("pairsDevTrain.txt", "pairsDevTest.txt"):
         (mini / name).write_text(pairs)
     report = tmp_path / "report"
     capsys.readouterr()
     assert main(["face", "evaluate", "--lfw", str(mini), "--model", str(model), "--out", str(report),
-                 "--cache", str(cache), "--quiet"]) == 0  # fmt: skip
+                 "--cache", str(cache), "--no-flip", "--quiet"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
     assert "| ROC AUC |" in (report / "report.md").read_text() and (report / "roc.png").is_file()
     metrics = json.loads((report / "metrics.json").read_text())
     assert metrics["n_same"] == 2 and metrics["n_different"] == 2 and 0.0 <= metrics["accuracy"] <= 1.0
+    assert metrics["scorer"] == info["model_id"] and metrics["protocol"] == "view1"
+    assert f"report: {report / 'report.md'}" in out and "pairs: 4   folds: 1" in out
 
+    # the same evaluation in Python, through the training run's own View 1 evaluation (the figures
+    # 'face train' stores): same scores as the command
+    from convapps.face.chip_cache import ChipCache
+    from convapps.face.training.encoder_run import evaluate_encoder
 
-def test_report_folder(tmp_path: Path) -> None:
-    rng = np.random.default_rng(0)
-    same = np.r_[np.ones(200, bool), np.zeros(200, bool)]
-    d = np.where(same, rng.normal(0.5, 0.2, 400), rng.normal(1.2, 0.2, 400))
-    report = verification_report(d, same, tau=0.85)
-    path = write_report(tmp_path / "rep", title="t", distances=d, same=same, report=report, details={"k": "v"})
-    text = path.read_text()
-    assert "| ROC AUC |" in text and "only FAR = 0 qualifies" in text and report.accuracy > 0.9
-    assert (tmp_path / "rep" / "roc.png").stat().st_size > 1000
-    assert (tmp_path / "rep" / "distances.png").stat().st_size > 1000
-    assert json.loads((tmp_path / "rep" / "metrics.json").read_text())["n_same"] == 200
+    again = evaluate_encoder(load_encoder(model), mini, ChipCache.for_lfw(mini, cache), progress=False)
+    assert again.figures.tau == pytest.approx(metrics["tau"]) and again.figures.auc == pytest.approx(metrics["auc"])
+
+    # a Siamese head on the same cached dlib encodings, then evaluated with --siamese
+    head = tmp_path / "head.pt"
+    assert main(["face", "train-siamese", "--lfw", str(mini), "--out", str(head), "--epochs", "2",
+                 "--cache", str(cache), "--quiet"]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["face", "evaluate", "--lfw", str(mini), "--siamese", str(head), "--cache", str(cache),
+                 "--no-flip", "--json", "--quiet"]) == 0  # fmt: skip
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["scorer"].startswith("Siamese head") and doc["pairs"] == 4
 
 
 def test_help_is_useful() -> None:
-    for command in ("train", "train-siamese", "evaluate"):
+    for command in ("train", "train-siamese", "evaluate", "evaluate-lfw"):
         assert main(["face", command, "--help"]) == 0
+
+
+def test_evaluate_lfw_is_a_hidden_alias_of_evaluate(capsys: pytest.CaptureFixture[str]) -> None:
+    from convapps.cli.face_evaluate import evaluate, evaluate_lfw
+
+    assert evaluate_lfw.hidden and evaluate_lfw.callback is evaluate.callback
+    assert [p.name for p in evaluate_lfw.params] == [p.name for p in evaluate.params]
+    assert main(["face", "--help"]) == 0
+    listing = capsys.readouterr().out
+    assert " evaluate " in listing and "evaluate-lfw" not in listing
+
+
+def test_evaluate_needs_lfw_or_pairs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["face", "evaluate", "--pairs", "pairs.txt"]) == 2
+    assert "give --lfw DIR, or --pairs FILE with --images DIR" in capsys.readouterr().err

@@ -20,8 +20,18 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["nd", "--help"], ["nd", "shape", "--help"], ["face", "--help"],
-                                  ["style", "--help"], ["viz", "--help"], ["tour", "--help"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["nd", "--help"],
+        ["nd", "shape", "--help"],
+        ["face", "--help"],
+        ["style", "--help"],
+        ["viz", "--help"],
+        ["tour", "--help"],
+    ],
+)
 def test_every_help_explains_itself(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     code, out, _ = run(capsys, *argv)
     assert code == 0
@@ -44,10 +54,14 @@ def test_root_help_lists_every_group(capsys: pytest.CaptureFixture[str]) -> None
             ["14x14x14x1", "--filters", "16,32", "--kernel", "5"],
             "shapes: 14x14x14x1 -> 10x10x10x16 -> 6x6x6x32",
         ),
-        (["32x32x32x16", "--filters", "32", "--kernel", "3", "--stride", "1", "--padding", "0"],
-         "shapes: 32x32x32x16 -> 30x30x30x32"),
-        (["64x64x64x3", "--filters", "16", "--kernel", "4", "--stride", "2", "--padding", "valid"],
-         "shapes: 64x64x64x3 -> 31x31x31x16"),
+        (
+            ["32x32x32x16", "--filters", "32", "--kernel", "3", "--stride", "1", "--padding", "0"],
+            "shapes: 32x32x32x16 -> 30x30x30x32",
+        ),
+        (
+            ["64x64x64x3", "--filters", "16", "--kernel", "4", "--stride", "2", "--padding", "valid"],
+            "shapes: 64x64x64x3 -> 31x31x31x16",
+        ),
         (
             ["224x224x3", "--layer", "conv:64:3:1:same", "--layer", "maxpool:2"],
             "shapes: 224x224x3 -> 224x224x64 -> 112x112x64",
@@ -103,8 +117,12 @@ def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_installed_console_script_runs_and_sets_exit_codes() -> None:
-    ok = subprocess.run([str(CONSOLE_SCRIPT), "nd", "shape", "14x1", "--filters", "16", "--kernel", "5"],
-                        capture_output=True, text=True, check=False)
+    ok = subprocess.run(
+        [str(CONSOLE_SCRIPT), "nd", "shape", "14x1", "--filters", "16", "--kernel", "5"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert ok.returncode == 0 and "output: 10x16" in ok.stdout
     bad = subprocess.run([str(CONSOLE_SCRIPT), "nd", "shape", "14x"], capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and "malformed shape" in bad.stderr

@@ -119,7 +119,15 @@ def test_train_and_predict_errors(tmp_path: Path, capsys: pytest.CaptureFixture[
     err = capsys.readouterr().err
     assert err.startswith("convapps: error: UCR file") and err.count("\n") == 1
     assert main(["nd", "predict", str(tmp_path / "none.pt"), str(bad)]) == 1
-    assert "not found" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "none.pt does not exist (expected a convapps nd model)" in err
+    assert err.rstrip().endswith("train one with 'convapps nd train-ecg' or 'convapps nd train-volume'")
+    assert main(["nd", "shape", "96x1", "--model", str(tmp_path / "none.pt")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+    bad.with_suffix(".pt").write_bytes(b"not a torch file")
+    assert main(["nd", "predict", str(bad.with_suffix(".pt")), str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "truncated or not a torch file" in err and "train-ecg" not in err
 
 
 def test_console_script_help() -> None:

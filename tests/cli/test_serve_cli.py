@@ -71,8 +71,19 @@ def test_port_in_use_is_a_clear_error(capsys: pytest.CaptureFixture[str], tmp_pa
 
 def test_first_run_starts_the_service_and_prints_url_and_key(tmp_path: Path) -> None:
     port = free_port()
-    command = [sys.executable, "-m", "convapps.cli.main", "serve", "--port", str(port), "--first-run",
-               "--state-dir", str(tmp_path / "state"), "--gallery", f"sqlite:///{tmp_path / 'g.db'}"]
+    command = [
+        sys.executable,
+        "-m",
+        "convapps.cli.main",
+        "serve",
+        "--port",
+        str(port),
+        "--first-run",
+        "--state-dir",
+        str(tmp_path / "state"),
+        "--gallery",
+        f"sqlite:///{tmp_path / 'g.db'}",
+    ]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         lines: list[str] = []

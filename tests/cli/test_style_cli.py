@@ -34,8 +34,28 @@ def images(tmp_path: Path) -> tuple[Path, Path]:
 def test_transfer_end_to_end(images: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     content, style = images
     out = tmp_path / "result.png"
-    argv = ["style", "transfer", str(content), str(style), "-o", str(out), "--preset", "preview", "--size", "80",
-            "--scales", "2", "--iterations", "30,15", "--beta", "20", "--init", "noise", "--threads", "2"]
+    argv = [
+        "style",
+        "transfer",
+        str(content),
+        str(style),
+        "-o",
+        str(out),
+        "--preset",
+        "preview",
+        "--size",
+        "80",
+        "--scales",
+        "2",
+        "--iterations",
+        "30,15",
+        "--beta",
+        "20",
+        "--init",
+        "noise",
+        "--threads",
+        "2",
+    ]
     assert main(argv) == 0
     result = load_image(out)
     assert result.shape == (80, 80, 3)
@@ -76,8 +96,22 @@ def test_grayscale_rgba_and_cmyk_inputs_are_converted(images: tuple[Path, Path],
     Image.open(style).convert("RGBA").save(rgba)
     Image.open(style).convert("CMYK").save(cmyk)
     out = tmp_path / "g_out.png"
-    argv = ["style", "transfer", str(gray), str(rgba), str(cmyk), "-o", str(out), "--size", "48", "--scales", "1",
-            "--iterations", "2", "--quiet"]
+    argv = [
+        "style",
+        "transfer",
+        str(gray),
+        str(rgba),
+        str(cmyk),
+        "-o",
+        str(out),
+        "--size",
+        "48",
+        "--scales",
+        "1",
+        "--iterations",
+        "2",
+        "--quiet",
+    ]
     assert main(argv) == 0
     meta = json.loads(out.with_suffix(".json").read_text())
     assert any("grayscale" in note for note in meta["notes"])

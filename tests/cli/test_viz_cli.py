@@ -35,6 +35,21 @@ def test_help_explains_the_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     for text in ("IMAGES_DIR", "--network", "random:N", "top:N", "relu1_2", "index.html"):
         assert text in out
+    flat = " ".join(out.split())  # help text is wrapped to the terminal
+    assert "[vgg16-hed|efficientnet-lite0]" in flat and "vgg16 = vgg16-hed" in flat  # from the registry
+    assert "vgg16-hed 1, efficientnet-lite0 16" in flat  # default batch sizes, from the registry
+
+
+def test_network_names_aliases_and_did_you_mean(
+    capsys: pytest.CaptureFixture[str], photos: Path, tmp_path: Path
+) -> None:
+    out = ["-o", str(tmp_path / "o")]
+    code, _, err = run(capsys, "viz", "top-patches", str(photos), "--network", "vgg16", "--layers", "relu4_4", *out)
+    assert code == 1 and "for vgg16-hed: did you mean 'relu4_3'?" in err  # the old name still works
+    code, _, err = run(capsys, "viz", "top-patches", str(photos), "--network", "efficientnet-lite", *out)
+    assert code == 2 and "unknown network 'efficientnet-lite': did you mean 'efficientnet-lite0'?" in err
+    code, _, err = run(capsys, "viz", "top-patches", str(photos), "--network", "dlib-resnet", *out)
+    assert code == 2 and "'dlib-resnet' is a face-encoder network" in err
 
 
 def test_small_run_writes_grids_and_reports_skipped_files(
@@ -42,15 +57,33 @@ def test_small_run_writes_grids_and_reports_skipped_files(
 ) -> None:
     out_dir = tmp_path / "out"
     code, out, _ = run(
-        capsys, "viz", "top-patches", str(photos), "--network", "efficientnet-lite0", "--layers", "1-3",
-        "--units", "0,5", "-k", "3", "--size", "96", "-o", str(out_dir),
+        capsys,
+        "viz",
+        "top-patches",
+        str(photos),
+        "--network",
+        "efficientnet-lite0",
+        "--layers",
+        "1-3",
+        "--units",
+        "0,5",
+        "-k",
+        "3",
+        "--size",
+        "96",
+        "-o",
+        str(out_dir),
     )
     assert code == 0, out
     assert "4 images through efficientnet-lite0-imagenet" in out
     assert "skipped 2 unreadable file(s): broken.jpg, notes.txt" in out
     assert "layer 2 (block2)" in out and "units 0, 5" in out
     assert sorted(p.name for p in out_dir.iterdir()) == [
-        "index.html", "layer1_block0.png", "layer2_block2.png", "layer3_block4.png", "patches.json",
+        "index.html",
+        "layer1_block0.png",
+        "layer2_block2.png",
+        "layer3_block4.png",
+        "patches.json",
     ]
     assert "unit 5<br>" in (out_dir / "index.html").read_text()
 
@@ -58,9 +91,9 @@ def test_small_run_writes_grids_and_reports_skipped_files(
 @pytest.mark.parametrize(
     ("argv", "code", "message"),
     [
-        (["--layers", "relu4_4"], 1, "unknown layer 'relu4_4' for vgg16: did you mean 'relu4_3'?"),
+        (["--layers", "relu4_4"], 1, "unknown layer 'relu4_4' for vgg16-hed: did you mean 'relu4_3'?"),
         (["--layers", "2-7"], 2, "layer numbers must be within 1-5"),
-        (["--units", "some"], 2, "malformed --units 'some'"),
+        (["--units", "some"], 2, "malformed unit selection 'some'"),
         (["--units", "70"], 2, "unit 70 does not exist in relu1_2, which has 64 units"),
     ],
 )
@@ -83,6 +116,7 @@ def test_empty_missing_and_unreadable_folders(capsys: pytest.CaptureFixture[str]
     junk = tmp_path / "junk"
     junk.mkdir()
     (junk / "a.txt").write_text("x")
-    code, _, err = run(capsys, "viz", "top-patches", str(junk), "--network", "efficientnet-lite0", "-o",
-                       str(tmp_path / "o"))
+    code, _, err = run(
+        capsys, "viz", "top-patches", str(junk), "--network", "efficientnet-lite0", "-o", str(tmp_path / "o")
+    )
     assert code == 2 and "none of the 1 files is a readable image" in err

@@ -102,9 +102,7 @@ def nonzero_grad_box(net: nn.Module, x: torch.Tensor, channel: int, i: int, j: i
     net(x)[0, channel, i, j].backward()
     assert x.grad is not None
     nz = (x.grad[0].abs().sum(0) > 0).nonzero()
-    return PixelBox(
-        int(nz[:, 0].min()), int(nz[:, 1].min()), int(nz[:, 0].max()) + 1, int(nz[:, 1].max()) + 1
-    )
+    return PixelBox(int(nz[:, 0].min()), int(nz[:, 1].min()), int(nz[:, 0].max()) + 1, int(nz[:, 1].max()) + 1)
 
 
 def test_gradient_check_on_a_random_stack() -> None:

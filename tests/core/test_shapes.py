@@ -90,8 +90,15 @@ def _torch_output(shape: TensorShape, layer: ConvLayer) -> tuple[int, ...]:
         (sp, k, s, p, d)
         for sp, (k, s, p, d) in itertools.product(
             [(14,), (17,), (9, 12), (7, 8, 9)],
-            [(5, 1, 0, 1), (3, 2, 1, 1), (4, 2, 0, 1), (3, 1, "same", 1), (4, 3, "same", 1), (3, 1, 2, 2),
-             (2, 2, "valid", 1)],
+            [
+                (5, 1, 0, 1),
+                (3, 2, 1, 1),
+                (4, 2, 0, 1),
+                (3, 1, "same", 1),
+                (4, 3, "same", 1),
+                (3, 1, 2, 2),
+                (2, 2, "valid", 1),
+            ],
         )
     ],
 )

@@ -1,4 +1,4 @@
-"""Batch encoding on two worker processes, .npz and JSON outputs, LFW evaluation end to end."""
+"""Batch encoding on two worker processes, .npz and JSON outputs."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ import numpy as np
 from PIL import Image
 
 from convapps.face.batch import collect_images, encode_images, write_results
-from convapps.face.lfw import Pair
-from convapps.face.lfw_eval import evaluate_lfw
-from convapps.face.pipeline import FaceConfig, default_pipeline
+from convapps.face.pipeline import default_pipeline
 from convapps.io.images import load_image
 
 from .faces_data import blank, lfw
@@ -41,20 +39,3 @@ def test_collect_images_recurses_and_sorts(tmp_path: Path) -> None:
         (tmp_path / name).write_bytes(b"x")
     found = collect_images([tmp_path])
     assert [p.name for p in found] == ["a.jpg", "b.png", "c.jpeg"]
-
-
-def test_evaluate_lfw_small(shared_data, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    Image.fromarray(blank()).save(tmp_path / "blank.png")
-    a1, a2 = lfw(shared_data, "Aaron_Peirsol", 1), lfw(shared_data, "Aaron_Peirsol", 2)
-    b1, b2 = lfw(shared_data, "Abel_Pacheco", 1), lfw(shared_data, "Abel_Pacheco", 2)
-    pairs = [
-        Pair(a1, a2, True, 0),
-        Pair(a1, b1, False, 0),
-        Pair(b1, b2, True, 1),
-        Pair(a2, b2, False, 1),
-        Pair(a1, tmp_path / "blank.png", False, 1),
-    ]
-    report = evaluate_lfw(pairs, config=FaceConfig(flip=False), workers=1, progress=False)
-    assert report.n_pairs == 5 and len(report.cv.fold_accuracies) == 2
-    assert report.accuracy_at_tau == 1.0 and report.auc == 1.0
-    assert report.no_face == (str(tmp_path / "blank.png"),)

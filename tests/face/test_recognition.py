@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convapps.errors import ConflictError, NoFaceError, NotFoundError
+from convapps.errors import AlreadyEnrolledError, ConflictError, NoFaceError, NotFoundError
 from convapps.face.pipeline import FacePipeline, default_pipeline
 from convapps.face.recognition import NOT_RECOGNIZED, enroll, enroll_folder, folder_people, identify, verify_id
 from convapps.gallery import Gallery, open_gallery
@@ -111,6 +111,6 @@ def test_enroll_folder_one_subfolder_per_person(
         added = enroll_folder(gallery, subset, pipeline=pipeline)
         assert [p.name for p in added] == ["Aaron_Peirsol", "Colin_Powell"]
         assert gallery.get("Aaron_Peirsol").n_encodings == 2
-        with pytest.raises(ConflictError, match="skip-existing"):
+        with pytest.raises(AlreadyEnrolledError, match="already enrolled"):
             enroll_folder(gallery, subset, pipeline=pipeline)
         assert enroll_folder(gallery, subset, pipeline=pipeline, skip_existing=True) == []

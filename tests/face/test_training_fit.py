@@ -1,4 +1,4 @@
-"""Trainers of issue #5 on small synthetic encodings: the triplet-trained projection head learns, resume
+"""Face trainers on small synthetic encodings: the triplet-trained projection head learns, resume
 equals an uninterrupted run, and the Siamese head separates same/different pairs."""
 
 from __future__ import annotations
@@ -8,19 +8,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from convapps.face.metrics import accuracy_at, best_threshold
 from convapps.face.training.datasets import sample_pairs
-from convapps.face.training.evaluation import accuracy_at, best_threshold
-from convapps.nn.face_encoder import ProjectionHead
-from convapps.nn.siamese_head import SiameseHead
-from convapps.training.similarity import (
-    SiameseTrainConfig,
+from convapps.face.training.siamese import SiameseTrainConfig, train_siamese_head
+from convapps.face.training.triplet import (
     TripletTrainConfig,
     active_history,
     embed,
     identity_auc,
-    train_siamese_head,
     train_triplet_encoder,
 )
+from convapps.nn.face_encoder import ProjectionHead
+from convapps.nn.siamese_head import SiameseHead
 
 
 def _clusters(n_ids: int, per_id: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

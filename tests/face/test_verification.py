@@ -6,7 +6,7 @@ import pytest
 
 from convapps.errors import NoFaceError
 from convapps.face.verification import verify
-from convapps.models.dlib_face import DLIB_RESNET
+from convapps.models.registry import DLIB_RESNET
 
 from .faces_data import blank, lfw, two_faces
 

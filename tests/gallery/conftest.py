@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convapps.gallery import Gallery, GallerySpace, open_gallery
+from convapps.gallery import EmbeddingSpace, Gallery, open_gallery
 
-SPACE = GallerySpace("test-encoder-v1", 16, "squared_l2")
-OTHER_SPACE = GallerySpace("another-encoder", 16, "squared_l2")
+SPACE = EmbeddingSpace("test-encoder-v1", 16, "squared_l2")
+OTHER_SPACE = EmbeddingSpace("another-encoder", 16, "squared_l2")
 
 BACKENDS = ["sqlite", "milvus"]
 

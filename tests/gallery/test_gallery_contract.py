@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from convapps.errors import ConflictError, EmbeddingSpaceMismatchError, InvalidInputError, NotFoundError
-from convapps.gallery import Gallery, GallerySpace
+from convapps.gallery import EmbeddingSpace, Gallery
 
 from .conftest import OTHER_SPACE, SPACE, unit
 
@@ -120,9 +120,7 @@ def test_names_with_quotes_and_unicode(make_gallery: MakeGallery, rng: np.random
     assert len(gallery) == 3
 
 
-def test_reopen_keeps_identities_and_refuses_another_model(
-    make_gallery: MakeGallery, rng: np.random.Generator
-) -> None:
+def test_reopen_keeps_identities_and_refuses_another_model(make_gallery: MakeGallery, rng: np.random.Generator) -> None:
     gallery = make_gallery("persist")
     enc = unit(rng, 1)
     alice = gallery.enroll("alice", enc)
@@ -173,8 +171,8 @@ def test_export_yields_every_person_with_encodings(make_gallery: MakeGallery, rn
 
 
 def test_space_is_recorded_on_first_enroll(make_gallery: MakeGallery, rng: np.random.Generator) -> None:
-    gallery = make_gallery(space=GallerySpace("m", 4))
-    assert gallery.space == GallerySpace("m", 4)
+    gallery = make_gallery(space=EmbeddingSpace("m", 4))
+    assert gallery.space == EmbeddingSpace("m", 4)
     gallery.enroll("x", unit(rng, 1, 4))
     gallery.close()
-    assert make_gallery(space=None).space == GallerySpace("m", 4)
+    assert make_gallery(space=None).space == EmbeddingSpace("m", 4)

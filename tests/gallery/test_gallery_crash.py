@@ -22,9 +22,9 @@ WRITER = textwrap.dedent(
     """
     import sys
     import numpy as np
-    from convapps.gallery import GallerySpace, open_gallery
+    from convapps.gallery import EmbeddingSpace, open_gallery
 
-    space = GallerySpace({model!r}, {dim})
+    space = EmbeddingSpace({model!r}, {dim})
     with open_gallery(sys.argv[1], space=space) as gallery:
         print("ready", flush=True)
         for i in range(100_000):

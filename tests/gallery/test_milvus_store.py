@@ -18,8 +18,8 @@ from .conftest import SPACE
 HOLDER = textwrap.dedent(
     """
     import sys, time
-    from convapps.gallery import GallerySpace, open_gallery
-    gallery = open_gallery(sys.argv[1], space=GallerySpace({model!r}, {dim}))
+    from convapps.gallery import EmbeddingSpace, open_gallery
+    gallery = open_gallery(sys.argv[1], space=EmbeddingSpace({model!r}, {dim}))
     print("open", flush=True)
     time.sleep(60)
     """
@@ -30,7 +30,8 @@ def test_milvus_lite_file_held_by_another_process_is_locked(tmp_path: Path) -> N
     url = f"milvus:///{tmp_path / 'held.db'}"
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER.format(model=SPACE.model_id, dim=SPACE.dim), url],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "open"

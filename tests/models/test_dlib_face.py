@@ -7,8 +7,9 @@ import pytest
 
 from convapps.core.distances import l2_to_squared
 from convapps.face.encoders import DlibResnetEncoder, FaceEncoder, load_encoder
-from convapps.models.dlib_face import DLIB_RESNET, load_landmarks5, load_resnet_encoder, model_file
+from convapps.models.dlib_face import load_landmarks5, load_resnet_encoder, model_file
 from convapps.models.dlib_resnet_torch import load_torch_resnet, read_dlib_resnet
+from convapps.models.registry import DLIB_RESNET
 
 
 def test_spec() -> None:

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from convapps.errors import ModelNotAvailableError
-from convapps.models.vgg import VGG16_HED, hed_weights_path, load_vgg, load_vgg16, load_vgg19
+from convapps.models.registry import VGG16_HED
+from convapps.models.vgg import hed_weights_path, load_vgg, load_vgg16, load_vgg19
 
 
 def _numpy_conv3x3_same(x: np.ndarray, kernel_hwio: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -31,7 +32,7 @@ def test_first_layers_match_a_numpy_convolution_of_the_h5_kernels() -> None:
     with h5py.File(hed_weights_path(), "r") as h5:
         k1, b1 = h5["block1/layers/conv2d/vars/0"][()], h5["block1/layers/conv2d/vars/1"][()]
         k2, b2 = h5["block1/layers/conv2d_1/vars/0"][()], h5["block1/layers/conv2d_1/vars/1"][()]
-    bgr = image[:, :, ::-1].astype(np.float64) - np.array(VGG16_HED.preprocessing.mean)
+    bgr = image[:, :, ::-1].astype(np.float64) - np.array(VGG16_HED.input.mean)
     conv1_1 = _numpy_conv3x3_same(bgr, k1, b1)
     relu1_2 = np.maximum(_numpy_conv3x3_same(np.maximum(conv1_1, 0), k2, b2), 0)
     with torch.no_grad():
@@ -80,7 +81,9 @@ def test_torchvision_state_dict_is_mapped_by_feature_index(tmp_path: Path, arch:
     last = "conv5_3" if arch == "vgg16" else "conv5_4"
     last_index = 28 if arch == "vgg16" else 34
     assert torch.equal(extractor.body[last].weight, state[f"features.{last_index}.weight"])
-    assert extractor.preprocessing.channel_order == "rgb"
+    assert extractor.preprocessing.channel_order == "rgb" and extractor.preprocessing.scale == 1.0
+    assert extractor.preprocessing.mean == (0.485, 0.456, 0.406)
+    assert extractor.model_id == f"{arch}-torchvision:{path.name}"
     if arch == "vgg19":
         assert load_vgg19(path) is extractor
         with pytest.raises(ModelNotAvailableError, match="holds vgg19"):

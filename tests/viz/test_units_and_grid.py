@@ -37,7 +37,9 @@ def test_select_units() -> None:
 
 
 def test_resolve_layers_of_both_networks() -> None:
-    vgg = load_probe_network("vgg16")
+    vgg = load_probe_network("vgg16")  # the old name, an alias of vgg16-hed
+    assert (vgg.name, vgg.model_id, vgg.batch_size) == ("vgg16-hed", "vgg16-hed-bsds500", 1)
+    assert load_probe_network().module is vgg.module  # the default, loaded once
     names = [layer.name for layer in vgg.resolve_layers("1-5")]
     assert names == ["relu1_2", "relu2_2", "relu3_3", "relu4_3", "relu5_3"]
     assert [layer.label for layer in vgg.resolve_layers("2, conv4_1")] == ["layer 2 (relu2_2)", "conv4_1"]
@@ -46,10 +48,13 @@ def test_resolve_layers_of_both_networks() -> None:
     with pytest.raises(InvalidInputError, match="1-5"):
         vgg.resolve_layers("0-6")
     lite = load_probe_network("efficientnet-lite0")
+    assert lite.stages == ("block0", "block2", "block4", "block10", "block15") and lite.batch_size == 16
     assert [layer.name for layer in lite.resolve_layers("1,5")] == ["block0", "block15"]
     assert lite.channels("block15") == 320
-    with pytest.raises(NotFoundError, match="unknown network"):
+    with pytest.raises(NotFoundError, match="unknown network 'resnet50'"):
         load_probe_network("resnet50")
+    with pytest.raises(NotFoundError, match="face-encoder network, not features"):
+        load_probe_network("dlib-resnet")
 
 
 def test_crop_box_pads_outside_the_image() -> None:

@@ -23,8 +23,15 @@ import pytest
 pytestmark = pytest.mark.shared_data
 
 CHROMIUM = Path(os.environ.get("CONVAPPS_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def free_port() -> int:
@@ -38,8 +45,19 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
     """A real service started by ``convapps serve --first-run``; yields (url, first API key)."""
     tmp = tmp_path_factory.mktemp("browser-service")
     port = free_port()
-    command = [sys.executable, "-m", "convapps.cli.main", "serve", "--port", str(port), "--first-run",
-               "--state-dir", str(tmp / "state"), "--gallery", f"sqlite:///{tmp / 'gallery.db'}"]
+    command = [
+        sys.executable,
+        "-m",
+        "convapps.cli.main",
+        "serve",
+        "--port",
+        str(port),
+        "--first-run",
+        "--state-dir",
+        str(tmp / "state"),
+        "--gallery",
+        f"sqlite:///{tmp / 'gallery.db'}",
+    ]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -136,8 +154,9 @@ def test_enroll_then_identify_by_name_and_stranger(page, service: tuple[str, str
     page.click("#verify-submit")
     expect(page.locator("#verify-result")).to_contain_text("Same person as Colin Powell")
 
-    page.set_input_files("#identify-file", files=[{"name": "notes.txt", "mimeType": "text/plain",
-                                                   "buffer": b"this is not a photo"}])
+    page.set_input_files(
+        "#identify-file", files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"this is not a photo"}]
+    )
     page.click("#identify-submit")
     expect(page.locator("#identify-error")).to_contain_text("not an image")
     assert page.errors == []
@@ -202,8 +221,11 @@ def test_enroll_from_the_webcam(playwright, service: tuple[str, str], shared_dat
 
     url, key = service
     video = write_y4m(Path(lfw_photo(shared_data, "Hugo_Chavez", 1)), tmp_path / "webcam.y4m")
-    camera = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-              f"--use-file-for-fake-video-capture={video}"]
+    camera = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
     chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + camera)
     try:
         page = chromium.new_page()

@@ -62,8 +62,9 @@ def enroll(desk: TestClient, headers: dict[str, str], name: str, data: bytes) ->
     return dict(response.json())
 
 
-def test_enroll_identify_verify_rename_remove(desk: TestClient, headers: dict[str, str], lfw: Path,
-                                             desk_settings: WebSettings) -> None:
+def test_enroll_identify_verify_rename_remove(
+    desk: TestClient, headers: dict[str, str], lfw: Path, desk_settings: WebSettings
+) -> None:
     ada = enroll(desk, headers, "Colin Powell", photo(lfw, "Colin_Powell", 1))
     assert ada["name"] == "Colin Powell" and ada["n_encodings"] == 1
     assert "Colin Powell" in names(desk, headers)
@@ -82,11 +83,18 @@ def test_enroll_identify_verify_rename_remove(desk: TestClient, headers: dict[st
     face = stranger.json()["faces"][0]
     assert not face["recognized"] and face["name"] is None and face["distance"] > stranger.json()["threshold"]
 
-    claim = desk.post("/api/faces/verify", headers=headers, data={"name": "Colin Powell"},
-                      files={"photo": ("c.jpg", photo(lfw, "Colin_Powell", 3))})
+    claim = desk.post(
+        "/api/faces/verify",
+        headers=headers,
+        data={"name": "Colin Powell"},
+        files={"photo": ("c.jpg", photo(lfw, "Colin_Powell", 3))},
+    )
     assert claim.status_code == 200 and claim.json()["match"] and claim.json()["name"] == "Colin Powell"
-    pair = desk.post("/api/faces/verify", headers=headers, files={
-        "photo": ("a.jpg", photo(lfw, "Colin_Powell", 3)), "photo2": ("b.jpg", photo(lfw, "Laura_Bush"))})
+    pair = desk.post(
+        "/api/faces/verify",
+        headers=headers,
+        files={"photo": ("a.jpg", photo(lfw, "Colin_Powell", 3)), "photo2": ("b.jpg", photo(lfw, "Laura_Bush"))},
+    )
     assert pair.status_code == 200 and not pair.json()["match"] and pair.json()["distance"] > pair.json()["threshold"]
 
     renamed = desk.patch(f"/api/people/{ada['id']}", headers=headers, json={"name": "General Powell"})
@@ -98,8 +106,14 @@ def test_enroll_identify_verify_rename_remove(desk: TestClient, headers: dict[st
 
     log = [json.loads(line) for line in desk_settings.audit_path.read_text().splitlines()]
     actions = [(r["action"], r["outcome"]) for r in log]
-    for expected in [("enroll", "ok"), ("identify", "ok"), ("verify", "ok"), ("rename", "ok"), ("remove", "ok"),
-                     ("remove", "refused")]:
+    for expected in [
+        ("enroll", "ok"),
+        ("identify", "ok"),
+        ("verify", "ok"),
+        ("rename", "ok"),
+        ("remove", "ok"),
+        ("remove", "refused"),
+    ]:
         assert expected in actions
     assert all(r["key_name"] == "faces-tests" and r["time"] for r in log)
     for record in log:  # who, when, what: names, ids, counts; never image data
@@ -110,25 +124,42 @@ def test_enroll_identify_verify_rename_remove(desk: TestClient, headers: dict[st
 def test_failure_paths(desk: TestClient, headers: dict[str, str], lfw: Path) -> None:
     enroll(desk, headers, "Tony Blair", photo(lfw, "Tony_Blair"))
     before = names(desk, headers)
-    duplicate = desk.post("/api/people", headers=headers, data={"name": "Tony Blair"},
-                          files={"photo": ("p.jpg", photo(lfw, "Tony_Blair", 2))})
+    duplicate = desk.post(
+        "/api/people",
+        headers=headers,
+        data={"name": "Tony Blair"},
+        files={"photo": ("p.jpg", photo(lfw, "Tony_Blair", 2))},
+    )
     assert duplicate.status_code == 409 and duplicate.json()["error"]["type"] == "ConflictError"
-    blank = desk.post("/api/people", headers=headers, data={"name": "  "},
-                      files={"photo": ("p.jpg", photo(lfw, "Tony_Blair"))})
+    blank = desk.post(
+        "/api/people", headers=headers, data={"name": "  "}, files={"photo": ("p.jpg", photo(lfw, "Tony_Blair"))}
+    )
     assert blank.status_code == 422
-    text = desk.post("/api/people", headers=headers, data={"name": "Texty"},
-                     files={"photo": ("face.jpg", b"GIF89a? not really an image", "image/jpeg")})
+    text = desk.post(
+        "/api/people",
+        headers=headers,
+        data={"name": "Texty"},
+        files={"photo": ("face.jpg", b"GIF89a? not really an image", "image/jpeg")},
+    )
     assert text.status_code == 415 and text.json()["error"]["type"] == "NotAnImageError"
     assert "face.jpg" in text.json()["error"]["message"] and "/" not in text.json()["error"]["message"]
     noface = desk.post("/api/faces/identify", headers=headers, files={"photo": ("n.png", flat_png())})
     assert noface.status_code == 422 and noface.json()["error"]["type"] == "NoFaceError"
     missing = desk.post("/api/people", headers=headers, data={"name": "No Photo"})
     assert missing.status_code == 422 and missing.json()["error"]["type"] == "ValidationError"
-    both = desk.post("/api/faces/verify", headers=headers, data={"name": "Tony Blair"}, files={
-        "photo": ("a.jpg", photo(lfw, "Tony_Blair")), "photo2": ("b.jpg", photo(lfw, "Tony_Blair", 2))})
+    both = desk.post(
+        "/api/faces/verify",
+        headers=headers,
+        data={"name": "Tony Blair"},
+        files={"photo": ("a.jpg", photo(lfw, "Tony_Blair")), "photo2": ("b.jpg", photo(lfw, "Tony_Blair", 2))},
+    )
     assert both.status_code == 422
-    unknown = desk.post("/api/faces/verify", headers=headers, data={"name": "Nobody"},
-                        files={"photo": ("a.jpg", photo(lfw, "Tony_Blair"))})
+    unknown = desk.post(
+        "/api/faces/verify",
+        headers=headers,
+        data={"name": "Nobody"},
+        files={"photo": ("a.jpg", photo(lfw, "Tony_Blair"))},
+    )
     assert unknown.status_code == 404 and unknown.json()["error"]["type"] == "NotFoundError"
     assert desk.patch("/api/people/999999", headers=headers, json={"name": "X"}).status_code == 404
     enroll(desk, headers, "George W Bush", photo(lfw, "George_W_Bush"))
@@ -147,11 +178,13 @@ def flat_png(width: int = 64, height: int = 64) -> bytes:
 def test_upload_limits(desk_settings: WebSettings, headers: dict[str, str], lfw: Path) -> None:
     small = replace(desk_settings, max_upload_bytes=4000, max_pixels=40_000, max_request_bytes=200_000)
     with TestClient(create_app(small), base_url=BASE_URL) as client:
-        big_file = client.post("/api/faces/identify", headers=headers,
-                               files={"photo": ("big.jpg", photo(lfw, "Tony_Blair"))})
+        big_file = client.post(
+            "/api/faces/identify", headers=headers, files={"photo": ("big.jpg", photo(lfw, "Tony_Blair"))}
+        )
         assert big_file.status_code == 413 and big_file.json()["error"]["type"] == "UploadTooLargeError"
-        many_pixels = client.post("/api/faces/identify", headers=headers,
-                                  files={"photo": ("wide.png", flat_png(400, 200))})
+        many_pixels = client.post(
+            "/api/faces/identify", headers=headers, files={"photo": ("wide.png", flat_png(400, 200))}
+        )
         assert many_pixels.status_code == 413 and many_pixels.json()["error"]["type"] == "ImageTooLargeError"
         body = client.post("/api/faces/identify", headers=headers, files={"photo": ("huge.bin", b"\0" * 300_000)})
         assert body.status_code == 413 and "request body" in body.json()["error"]["message"]
@@ -178,13 +211,18 @@ def test_threshold_info(desk: TestClient, headers: dict[str, str]) -> None:
 PEOPLE = ["Ariel_Sharon", "Hugo_Chavez", "Jacques_Chirac", "Gerhard_Schroeder", "Junichiro_Koizumi", "Jean_Chretien"]
 
 
-def test_concurrent_enroll_and_identify_keep_the_gallery_consistent(desk: TestClient, headers: dict[str, str],
-                                                                    lfw: Path) -> None:
+def test_concurrent_enroll_and_identify_keep_the_gallery_consistent(
+    desk: TestClient, headers: dict[str, str], lfw: Path
+) -> None:
     probe = photo(lfw, "Colin_Powell", 4)
 
     def do_enroll(person: str) -> int:
-        return desk.post("/api/people", headers=headers, data={"name": person.replace("_", " ")},
-                         files={"photo": ("p.jpg", photo(lfw, person, 1))}).status_code
+        return desk.post(
+            "/api/people",
+            headers=headers,
+            data={"name": person.replace("_", " ")},
+            files={"photo": ("p.jpg", photo(lfw, person, 1))},
+        ).status_code
 
     def do_identify(_: int) -> tuple[int, int]:
         response = desk.post("/api/faces/identify", headers=headers, files={"photo": ("q.jpg", probe)})
@@ -204,8 +242,9 @@ def test_concurrent_enroll_and_identify_keep_the_gallery_consistent(desk: TestCl
         assert found.json()["faces"][0]["name"] == person.replace("_", " ")
 
 
-def test_busy_face_models_answer_503_instead_of_hanging(desk_settings: WebSettings, headers: dict[str, str],
-                                                        lfw: Path) -> None:
+def test_busy_face_models_answer_503_instead_of_hanging(
+    desk_settings: WebSettings, headers: dict[str, str], lfw: Path
+) -> None:
     with TestClient(create_app(replace(desk_settings, face_wait_s=0.2)), base_url=BASE_URL) as client:
         models = client.app.state.services.feature("faces")._model_lock  # type: ignore[attr-defined]
         probe = {"photo": ("p.jpg", photo(lfw, "Tony_Blair"))}

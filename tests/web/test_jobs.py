@@ -46,6 +46,7 @@ def test_job_reports_progress_and_result() -> None:
 def test_queue_is_bounded_and_jobs_are_private() -> None:
     pool = JobPool(workers=1, queue=2)
     gate = threading.Event()
+
     def blocked(progress: Progress) -> list[JobResult]:
         gate.wait(5)
         return []

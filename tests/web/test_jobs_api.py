@@ -89,15 +89,17 @@ def test_style_job_refusals(studio: TestClient, keys: tuple[dict, dict], style_f
     assert bad_preset.status_code == 422 and bad_preset.json()["error"]["type"] == "ValidationError"
     too_big = studio.post("/api/style/jobs", headers=alice, files=files, data={**TINY, "size": "5000"})
     assert too_big.status_code == 422 and "size" in too_big.json()["error"]["message"]
-    not_image = studio.post("/api/style/jobs", headers=alice, data=TINY,
-                            files=[files[0], ("styles", ("s.png", b"%PDF-1.4 not an image"))])
+    not_image = studio.post(
+        "/api/style/jobs", headers=alice, data=TINY, files=[files[0], ("styles", ("s.png", b"%PDF-1.4 not an image"))]
+    )
     assert not_image.status_code == 415
     no_style = studio.post("/api/style/jobs", headers=alice, data=TINY, files=[files[0]])
     assert no_style.status_code == 422
     tiny_image = io.BytesIO()
     Image.new("RGB", (8, 8)).save(tiny_image, format="PNG")
-    too_small = studio.post("/api/style/jobs", headers=alice, data=TINY,
-                            files=[("content", ("c.png", tiny_image.getvalue())), files[1]])
+    too_small = studio.post(
+        "/api/style/jobs", headers=alice, data=TINY, files=[("content", ("c.png", tiny_image.getvalue())), files[1]]
+    )
     assert too_small.status_code == 415 and "too small" in too_small.json()["error"]["message"]
     assert len(studio.get("/api/jobs", headers=alice).json()) == jobs_before  # refused requests queue nothing
 
@@ -106,8 +108,12 @@ def test_style_job_refusals(studio: TestClient, keys: tuple[dict, dict], style_f
 def test_queue_limit_and_cancel(job_settings: WebSettings, keys: tuple[dict, dict], style_files: Callable) -> None:
     alice, _ = keys
     with TestClient(create_app(replace(job_settings, job_queue=1)), base_url=BASE_URL) as client:
-        slow = client.post("/api/style/jobs", headers=alice, files=style_files(),
-                           data={"preset": "preview", "size": "96", "steps": "400"})
+        slow = client.post(
+            "/api/style/jobs",
+            headers=alice,
+            files=style_files(),
+            data={"preset": "preview", "size": "96", "steps": "400"},
+        )
         assert slow.status_code == 202
         busy = client.post("/api/style/jobs", headers=alice, files=style_files(), data=TINY)
         assert busy.status_code == 503 and busy.json()["error"]["type"] == "ServiceBusyError"
@@ -122,7 +128,7 @@ def test_queue_limit_and_cancel(job_settings: WebSettings, keys: tuple[dict, dic
 def test_top_patches_job(studio: TestClient, keys: tuple[dict, dict], shared_data: Path) -> None:
     alice, _ = keys
     options = studio.get("/api/viz/options", headers=alice).json()
-    assert "vgg16" in options["networks"] and options["layers"][0]["value"] == "1-5"
+    assert options["networks"] == ["vgg16-hed", "efficientnet-lite0"] and options["layers"][0]["value"] == "1-5"
     photos = sorted((shared_data / "style" / "photos").glob("*.jpg"))[:3]
     files = [("images", (p.name, p.read_bytes())) for p in photos]
     submitted = studio.post("/api/viz/jobs", headers=alice, files=files, data={"layers": "1,2", "units": "3"})

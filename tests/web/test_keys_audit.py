@@ -50,8 +50,14 @@ def test_revoke_refuses_unknown_and_ambiguous(tmp_path: Path) -> None:
 
 def test_audit_records_are_json_lines_owner_only(tmp_path: Path) -> None:
     log = AuditLog(tmp_path / "audit.jsonl")
-    log.record("enroll", outcome="ok", key_id="k1", key_name="desk", client="127.0.0.1",
-               details={"name": "Ada", "identity_id": 3})
+    log.record(
+        "enroll",
+        outcome="ok",
+        key_id="k1",
+        key_name="desk",
+        client="127.0.0.1",
+        details={"name": "Ada", "identity_id": 3},
+    )
     log.record("identify", outcome="refused", key_id="k1", key_name="desk", client=None, details={"faces": 0})
     lines = (tmp_path / "audit.jsonl").read_text().splitlines()
     assert len(lines) == 2

@@ -40,8 +40,9 @@ def test_every_api_route_but_health_needs_a_key(client: TestClient, auth: dict[s
     assert client.get("/api/health").status_code == 200
 
 
-def test_both_key_headers_work_and_revocation_is_immediate(client: TestClient, settings: WebSettings,
-                                                           api_key: str) -> None:
+def test_both_key_headers_work_and_revocation_is_immediate(
+    client: TestClient, settings: WebSettings, api_key: str
+) -> None:
     me = client.get("/api/session", headers={"X-API-Key": api_key})
     assert me.status_code == 200 and me.json()["key_name"] == "tests"
     assert me.json()["limits"]["max_upload_bytes"] == settings.max_upload_bytes
@@ -65,8 +66,15 @@ def test_static_ui_is_public_and_uses_no_cdn(client: TestClient) -> None:
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert 'src="/static/js/app.js"' in page.text
     assert not EXTERNAL.search(page.text)
-    for asset in ("/static/app.css", "/static/js/app.js", "/static/js/api.js", "/static/js/people.js",
-                  "/static/js/check.js", "/static/js/style.js", "/static/js/viz.js"):
+    for asset in (
+        "/static/app.css",
+        "/static/js/app.js",
+        "/static/js/api.js",
+        "/static/js/people.js",
+        "/static/js/check.js",
+        "/static/js/style.js",
+        "/static/js/viz.js",
+    ):
         response = client.get(asset)
         assert response.status_code == 200, asset
         assert not EXTERNAL.search(response.text), asset
@@ -83,14 +91,21 @@ def test_security_headers(client: TestClient, auth: dict[str, str]) -> None:
     assert "server" not in {k.lower() for k in client.get("/api/health").headers}
 
 
-def test_cors_closed_by_default_and_exact_when_configured(make_client: Callable[[WebSettings], TestClient],
-                                                          settings: WebSettings) -> None:
-    preflight = {"Origin": "http://evil.example", "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "authorization"}
+def test_cors_closed_by_default_and_exact_when_configured(
+    make_client: Callable[[WebSettings], TestClient], settings: WebSettings
+) -> None:
+    preflight = {
+        "Origin": "http://evil.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization",
+    }
     closed = make_client(settings)
     response = closed.options("/api/session", headers=preflight)
     assert "access-control-allow-origin" not in response.headers
-    assert "access-control-allow-origin" not in closed.get("/api/health", headers={"Origin": "http://evil.example"}).headers
+    assert (
+        "access-control-allow-origin"
+        not in closed.get("/api/health", headers={"Origin": "http://evil.example"}).headers
+    )
     opened = make_client(replace(settings, cors_origins=("http://127.0.0.1:3000",)))
     ok = opened.options("/api/session", headers={**preflight, "Origin": "http://127.0.0.1:3000"})
     assert ok.headers["access-control-allow-origin"] == "http://127.0.0.1:3000"
@@ -114,8 +129,9 @@ def test_unexpected_errors_are_json_without_internals(client: TestClient, auth: 
     client.app.add_api_route("/api/explode", explode)  # type: ignore[attr-defined]
     response = client.get("/api/explode", headers=auth)
     assert response.status_code == 500
-    assert response.json() == {"error": {"type": "InternalError", "status": 500,
-                                         "message": "internal error; the server log has the details"}}
+    assert response.json() == {
+        "error": {"type": "InternalError", "status": 500, "message": "internal error; the server log has the details"}
+    }
     assert "hunter2" not in response.text and "Traceback" not in response.text
 
 
@@ -126,8 +142,9 @@ def test_unknown_routes_and_methods_are_json(client: TestClient, auth: dict[str,
     assert wrong.status_code == 405 and wrong.json()["error"]["type"] == "HTTPError"
 
 
-def test_declared_oversize_body_is_refused_before_reading(make_client: Callable[[WebSettings], TestClient],
-                                                          settings: WebSettings, auth: dict[str, str]) -> None:
+def test_declared_oversize_body_is_refused_before_reading(
+    make_client: Callable[[WebSettings], TestClient], settings: WebSettings, auth: dict[str, str]
+) -> None:
     client = make_client(replace(settings, max_request_bytes=1000))
     response = client.post("/api/jobs", content=b"x" * 5000, headers=auth)
     assert response.status_code == 413 and response.json()["error"]["type"] == "UploadTooLargeError"

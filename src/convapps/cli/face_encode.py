@@ -43,7 +43,7 @@ def encode(
     """
     from convapps.errors import NoFaceError
     from convapps.face.batch import collect_images, encode_images, write_results
-    from convapps.models.dlib_face import DLIB_RESNET
+    from convapps.models.registry import DLIB_RESNET
 
     paths = collect_images(inputs)
     if not paths:

@@ -21,8 +21,9 @@ GALLERY_HELP = (
 
 
 def gallery_option(func: Any) -> Any:
-    return click.option("--gallery", "gallery_url", envvar="CONVAPPS_GALLERY", default=None,
-                        metavar="URL", help=GALLERY_HELP)(func)
+    return click.option(
+        "--gallery", "gallery_url", envvar="CONVAPPS_GALLERY", default=None, metavar="URL", help=GALLERY_HELP
+    )(func)
 
 
 def _open(url: str | None, space: Any = None, mode: str = "exact", *, create: bool = True) -> Any:
@@ -49,13 +50,26 @@ def _metadata(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.argument("name")
 @click.argument("images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--meta", multiple=True, metavar="KEY=VALUE", help="Metadata to store with the person (repeatable).")
-@click.option("--face", "face_index", type=click.IntRange(0), default=0, show_default=True,
-              help="Which face of each photo to enroll (0 = the largest).")
+@click.option(
+    "--face",
+    "face_index",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Which face of each photo to enroll (0 = the largest).",
+)
 @click.option("--add", is_flag=True, help="Add these photos to an already enrolled person instead of failing.")
 @gallery_option
 @pipeline_options
-def enroll(name: str, images: tuple[Path, ...], meta: tuple[str, ...], face_index: int, add: bool,
-           gallery_url: str | None, **pipe: Any) -> None:
+def enroll(
+    name: str,
+    images: tuple[Path, ...],
+    meta: tuple[str, ...],
+    face_index: int,
+    add: bool,
+    gallery_url: str | None,
+    **pipe: Any,
+) -> None:
     """Enroll NAME from one photo (one-shot) or a few: their encodings are stored, not the photos.
 
     Every photo must show a face; if one does not, nothing is stored. Example:
@@ -71,6 +85,8 @@ def enroll(name: str, images: tuple[Path, ...], meta: tuple[str, ...], face_inde
     encodings, notes = encode_for_enrollment(list(images), pipeline=pipeline, face_index=face_index)
     for note in notes:
         click.echo(f"note: {note}", err=True)
+    if notes:
+        click.echo("hint: --face N picks another face (0 = the largest)", err=True)
     with _open(gallery_url, pipeline.encoder.space) as gallery:
         person = enroll_encodings(gallery, name, encodings, metadata=metadata, add=add)
         click.echo(f"enrolled {person.name!r} (id {person.id}, {person.n_encodings} encoding(s)) in {gallery.url}")
@@ -93,10 +109,13 @@ def enroll_dir(folder: Path, skip_existing: bool, gallery_url: str | None, **pip
 
     people = folder_people(folder)
     pipeline = build_pipeline(**pipe)
-    with _open(gallery_url, pipeline.encoder.space) as gallery, \
-            tqdm(total=len(people), desc="encode", unit="person", file=sys.stderr, leave=False) as bar:
-        done = enroll_folder(gallery, people, pipeline=pipeline, skip_existing=skip_existing,
-                             progress=lambda _: bar.update())
+    with (
+        _open(gallery_url, pipeline.encoder.space) as gallery,
+        tqdm(total=len(people), desc="encode", unit="person", file=sys.stderr, leave=False) as bar,
+    ):
+        done = enroll_folder(
+            gallery, people, pipeline=pipeline, skip_existing=skip_existing, progress=lambda _: bar.update()
+        )
         click.echo(f"enrolled {len(done)} people ({len(people) - len(done)} skipped) in {gallery.url}")
 
 
@@ -120,17 +139,33 @@ def _annotate(rgb: Any, results: list[Any]) -> Any:
 
 @click.command("identify")
 @click.argument("image", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--tau", type=float, default=None, help="Decision threshold on the squared L2 distance "
-              "(default: the model's; 0.36 = face_recognition's 0.6).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write a copy of the photo with boxes and names (PNG or JPEG).")
-@click.option("--search", "mode", type=click.Choice(["exact", "ann"]), default="exact", show_default=True,
-              help="Exact nearest-neighbour search, or an approximate HNSW index (for very large galleries).")
+@click.option(
+    "--tau",
+    type=float,
+    default=None,
+    help="Decision threshold on the squared L2 distance (default: the model's; 0.36 = face_recognition's 0.6).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write a copy of the photo with boxes and names (PNG or JPEG).",
+)
+@click.option(
+    "--search",
+    "mode",
+    type=click.Choice(["exact", "ann"]),
+    default="exact",
+    show_default=True,
+    help="Exact nearest-neighbour search, or an approximate HNSW index (for very large galleries).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @gallery_option
 @pipeline_options
-def identify(image: Path, tau: float | None, output: Path | None, mode: str, as_json: bool,
-             gallery_url: str | None, **pipe: Any) -> None:
+def identify(
+    image: Path, tau: float | None, output: Path | None, mode: str, as_json: bool, gallery_url: str | None, **pipe: Any
+) -> None:
     """Who is in IMAGE? Every face gets an enrolled name, or "not recognized" when the nearest enrolled
     person is farther than tau."""
     from convapps.face.recognition import identify as identify_faces
@@ -161,13 +196,20 @@ def identify(image: Path, tau: float | None, output: Path | None, mode: str, as_
 @click.argument("image", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("name")
 @click.option("--tau", type=float, default=None, help="Threshold on the squared L2 distance (default: the model's).")
-@click.option("--face", "face_index", type=click.IntRange(0), default=0, show_default=True,
-              help="Which face of the photo to check (0 = the largest).")
+@click.option(
+    "--face",
+    "face_index",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Which face of the photo to check (0 = the largest).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @gallery_option
 @pipeline_options
-def verify_id(image: Path, name: str, tau: float | None, face_index: int, as_json: bool,
-              gallery_url: str | None, **pipe: Any) -> None:
+def verify_id(
+    image: Path, name: str, tau: float | None, face_index: int, as_json: bool, gallery_url: str | None, **pipe: Any
+) -> None:
     """Is IMAGE the enrolled person NAME? (1:1 verification against a claimed identity.)"""
     from convapps.face.recognition import verify_id as verify
 
@@ -175,8 +217,15 @@ def verify_id(image: Path, name: str, tau: float | None, face_index: int, as_jso
     with _open(gallery_url, pipeline.encoder.space, create=False) as gallery:
         result = verify(gallery, image, name, tau=tau, pipeline=pipeline, face_index=face_index)
     if as_json:
-        _echo_json({"name": result.name, "same": result.same, "distance": result.distance, "tau": result.tau,
-                    "box": list(result.box)})
+        _echo_json(
+            {
+                "name": result.name,
+                "same": result.same,
+                "distance": result.distance,
+                "tau": result.tau,
+                "box": list(result.box),
+            }
+        )
         return
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
@@ -194,8 +243,18 @@ def list_people(as_json: bool, gallery_url: str | None) -> None:
         people, space = gallery.identities(), gallery.space
         url = gallery.url
     if as_json:
-        _echo_json([{"id": p.id, "name": p.name, "encodings": p.n_encodings, "metadata": dict(p.metadata),
-                     "created_at": p.created_at} for p in people])
+        _echo_json(
+            [
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "encodings": p.n_encodings,
+                    "metadata": dict(p.metadata),
+                    "created_at": p.created_at,
+                }
+                for p in people
+            ]
+        )
         return
     click.echo(f"{len(people)} people in {url}" + (f" (model {space.describe()})" if space else ""), err=True)
     for p in people:

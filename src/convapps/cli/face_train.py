@@ -1,4 +1,5 @@
-"""``convapps face train``, ``train-siamese`` and ``evaluate``: learning the similarity function (issue #5).
+"""``convapps face train`` and ``train-siamese``: learning the similarity function (evaluate the result with
+``convapps face evaluate``, :mod:`convapps.cli.face_evaluate`).
 
 Heavy libraries (torch, dlib) are imported inside the commands.
 """
@@ -8,8 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-
-from convapps.errors import InvalidInputError
 
 LFW_HELP = "LFW folder holding lfw-deepfunneled/ and the people*.txt / pairs*.txt protocol files."
 CACHE_HELP = "Folder caching aligned chips and dlib encodings (default: the user cache folder)."
@@ -78,8 +77,8 @@ def train(
       convapps face train --lfw data/lfw --out runs/cnn --epochs 30
       convapps face identify --model runs/cnn/model.pt ...
     """
-    from convapps.training.face_runs import train_face_model
-    from convapps.training.similarity import TripletTrainConfig
+    from convapps.face.training.encoder_run import train_face_model
+    from convapps.face.training.triplet import TripletTrainConfig
 
     cfg = TripletTrainConfig(
         loss=loss, mining=mining, margin=margin, p=p, k=k, epochs=epochs,  # type: ignore[arg-type]
@@ -91,10 +90,10 @@ def train(
         _cache(cache),
         out,
         cfg,
-        arch=arch,
+        arch=arch,  # type: ignore[arg-type]  # a click.Choice of the Arch literals
         max_people=max_people,
         resume=resume,
-        evaluate=not no_eval,  # type: ignore[arg-type]
+        evaluate=not no_eval,
     )
     last = outcome.fit.history[-1] if outcome.fit.history else None
     click.echo(f"model: {outcome.model_path} ({outcome.model_id})")
@@ -131,65 +130,15 @@ def train_siamese(
 
     Both images of a pair go through the same (frozen, pretrained dlib) encoder; the encodings are cached.
     Trained on the pairs of LFW pairsDevTrain.txt; tau on -logit is chosen on the same pairs.
-    Evaluate with: convapps face evaluate --siamese OUT
+    Evaluate with: convapps face evaluate --siamese OUT --no-flip
     """
-    import torch
-
+    from convapps.face.chip_cache import ChipCache
+    from convapps.face.lfw import read_pairs
     from convapps.face.trained_encoder import save_siamese_head
-    from convapps.face.training.cache import ensure_encodings, load_encodings
-    from convapps.face.training.datasets import pair_index
-    from convapps.face.training.evaluation import best_threshold
-    from convapps.face.training.lfw import check_lfw_root, read_pairs
-    from convapps.training.similarity import SiameseTrainConfig, train_siamese_head
+    from convapps.face.training.siamese import SiameseTrainConfig, train_pairs_siamese
 
-    index = pair_index(read_pairs(check_lfw_root(lfw) / "pairsDevTrain.txt"))
-    ensure_encodings(lfw, index.images, _cache(cache), progress=not quiet)
-    enc = torch.from_numpy(load_encodings(index.images, _cache(cache)))
-    first, second = enc[index.first], enc[index.second]
+    chip_cache = ChipCache.for_lfw(lfw, _cache(cache))
     cfg = SiameseTrainConfig(kind=kind, epochs=epochs, lr=lr, seed=seed, progress=not quiet)  # type: ignore[arg-type]
-    head, _ = train_siamese_head(first, second, torch.from_numpy(index.same), cfg)
-    with torch.no_grad():
-        tau = best_threshold(-head(first, second).numpy(), index.same)
+    head, tau = train_pairs_siamese(chip_cache, read_pairs(lfw / "pairsDevTrain.txt"), cfg)
     save_siamese_head(out, head, tau=tau, meta={"kind": kind, "epochs": epochs, "lr": lr, "seed": seed})
     click.echo(f"Siamese head ({kind}) written to {out}; tau on -logit: {tau:.4f}")
-
-
-@click.command("evaluate")
-@click.option("--lfw", "lfw", type=click.Path(path_type=Path, file_okay=False), required=True, help=LFW_HELP)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    required=True,
-    help="Report folder: report.md, metrics.json, roc.png, distances.png.",
-)
-@click.option("--model", default=None, help="Trained model file (convapps face train); default: dlib's ResNet.")
-@click.option(
-    "--siamese",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Score pairs with a Siamese head file (convapps face train-siamese) instead of a distance.",
-)
-@click.option(
-    "--protocol",
-    type=click.Choice(["view1", "view2"]),
-    default="view1",
-    show_default=True,
-    help="view1: tau on pairsDevTrain, figures on pairsDevTest. view2: 10 folds of pairs.txt.",
-)
-@click.option("--cache", type=click.Path(path_type=Path, file_okay=False), default=None, help=CACHE_HELP)
-@click.option("--quiet", is_flag=True, help="No progress bars.")
-def evaluate(
-    lfw: Path, out: Path, model: str | None, siamese: Path | None, protocol: str, cache: Path | None, quiet: bool
-) -> None:
-    """Verification report on LFW: accuracy, ROC curve and AUC, EER, TAR at FAR = 1e-3, distance histograms.
-
-    Writes OUT/report.md (Markdown) with roc.png and distances.png next to it.
-    """
-    from convapps.training.evaluate_runs import evaluate_protocol
-
-    if model is not None and siamese is not None:
-        raise InvalidInputError("give --model or --siamese, not both (the Siamese head uses dlib encodings)")
-    path = evaluate_protocol(lfw, _cache(cache), out, model=model, siamese=siamese, protocol=protocol,  # type: ignore[arg-type]
-                             progress=not quiet)  # fmt: skip
-    click.echo(path.read_text().split("![ROC")[0].rstrip())
-    click.echo(f"\nreport: {path}")

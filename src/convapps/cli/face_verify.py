@@ -57,7 +57,7 @@ def detect(
         if output is not None:
             click.echo(f"annotated image: {output}")
     if not faces:
-        raise NoFaceError(f"{image}: no face found (try --detector cnn or --upsample 2)")
+        raise NoFaceError(f"{image}: no face found")
 
 
 @click.command()
@@ -114,6 +114,8 @@ def verify(
         return
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
+    if max(result.n_faces) > 1:
+        click.echo("hint: --face1/--face2 (or --face N for both) pick another face (0 = the largest)", err=True)
     click.echo(f"distance  {result.distance:.4f}   (squared L2; plain L2 {result.l2_distance:.4f})")
     click.echo(f"tau       {result.tau:.4f}   (squared L2; plain L2 {squared_to_l2(result.tau):.4f})")
     click.echo(

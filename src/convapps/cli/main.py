@@ -9,7 +9,22 @@ import click
 
 from convapps import __version__
 from convapps.cli.lazy import LazyGroup
-from convapps.errors import ConvappsError
+from convapps.errors import AlreadyEnrolledError, ConvappsError, EmbeddingSpaceMismatchError, NoFaceError
+
+# Hints that name CLI options: the library's messages never mention flags, the CLI adds them here.
+HINTS: dict[type[ConvappsError], str] = {
+    NoFaceError: "rotated or small faces: try --detector cnn or --upsample 2",
+    AlreadyEnrolledError: "--skip-existing enrolls only the others",
+    EmbeddingSpaceMismatchError: "pass --gallery with another gallery for this model",
+}
+
+
+def _hint(err: ConvappsError) -> str:
+    for kind, hint in HINTS.items():
+        if isinstance(err, kind):
+            return f" ({hint})"
+    return ""
+
 
 GROUPS = {
     "face": "convapps.cli.face:face",
@@ -48,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="convapps", standalone_mode=False)
     except ConvappsError as err:
-        click.echo(f"convapps: error: {err}", err=True)
+        click.echo(f"convapps: error: {err}{_hint(err)}", err=True)
         return err.exit_code
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)

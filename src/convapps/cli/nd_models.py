@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convapps.core.shapes import TensorShape
-from convapps.errors import InvalidInputError
+from convapps.errors import CheckpointError, InvalidInputError
 
-MODEL_NAMES = {"conv1d": 1, "ecg": 1, "conv3d": 3, "volume": 3}
+if TYPE_CHECKING:
+    from convapps.nn.convnet import ConvNetConfig, Ndim
+
+MODEL_NAMES: dict[str, Ndim] = {"conv1d": 1, "ecg": 1, "conv3d": 3, "volume": 3}
 
 
 def parse_ints(text: str | None, what: str) -> tuple[int, ...] | None:
@@ -23,6 +26,21 @@ def parse_ints(text: str | None, what: str) -> tuple[int, ...] | None:
     if not values:
         raise InvalidInputError(f"{what} needs at least one integer")
     return values
+
+
+TRAIN_HINT = "train one with 'convapps nd train-ecg' or 'convapps nd train-volume'"
+
+
+def load_model_bundle(path: Path) -> Any:
+    """:func:`convapps.nd.bundle.load_bundle`, with a hint how to make one when the file does not exist."""
+    from convapps.nd.bundle import load_bundle
+
+    try:
+        return load_bundle(path)
+    except CheckpointError as err:
+        if path.exists():
+            raise
+        raise CheckpointError(f"{err}; {TRAIN_HINT}") from None
 
 
 def block_kernels(kernels: tuple[int, ...] | None, defaults: tuple[int, ...], blocks: int) -> tuple[int, ...]:
@@ -41,16 +59,14 @@ def build_named_model(
 
     if name.lower() not in MODEL_NAMES:
         if Path(name).suffix == ".pt" or Path(name).is_file():
-            from convapps.nd.bundle import load_bundle
-
-            return load_bundle(name).build()
+            return load_model_bundle(Path(name)).build()
         raise InvalidInputError(f"unknown model {name!r}: use conv1d, conv3d or a model.pt written by nd train-*")
     ndim = MODEL_NAMES[name.lower()]
     defaults = ConvNetConfig(ndim=ndim) if ndim == 1 else _default_3d()
     channels = parse_ints(filters, "--filters") or defaults.channels
     kernels = block_kernels(parse_ints(kernel, "--kernel"), defaults.kernels, len(channels))
     config = ConvNetConfig(
-        ndim=ndim,  # type: ignore[arg-type]
+        ndim=ndim,
         in_channels=shape.channels,
         num_classes=classes,
         channels=channels,
@@ -61,7 +77,7 @@ def build_named_model(
     return ConvNet(config)
 
 
-def _default_3d() -> Any:
+def _default_3d() -> ConvNetConfig:
     from convapps.nn.conv3d import convnet3d
 
     return convnet3d().config

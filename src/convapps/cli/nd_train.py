@@ -4,12 +4,15 @@ inside the commands, never when the CLI starts."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from convapps.cli.nd_models import block_kernels, parse_ints
-from convapps.errors import InvalidInputError
+from convapps.cli.nd_models import TRAIN_HINT, block_kernels, parse_ints
+from convapps.errors import CheckpointError, InvalidInputError
+
+if TYPE_CHECKING:
+    from convapps.nn.convnet import Ndim
 
 _PATH = click.Path(path_type=Path)
 
@@ -52,7 +55,7 @@ def _fit_options(epochs: int, batch: int, lr: float, patience: int, monitor: str
     return decorate
 
 
-def _configs(ndim: int, in_channels: int, classes: int, o: dict[str, Any]) -> tuple[Any, Any]:
+def _configs(ndim: Ndim, in_channels: int, classes: int, o: dict[str, Any]) -> tuple[Any, Any]:
     from convapps.nn.conv3d import convnet3d
     from convapps.nn.convnet import ConvNetConfig
     from convapps.training import FitConfig, OptimizerConfig
@@ -65,7 +68,7 @@ def _configs(ndim: int, in_channels: int, classes: int, o: dict[str, Any]) -> tu
         in_channels=in_channels,
         num_classes=classes,
         channels=channels,
-        kernels=kernels,  # type: ignore[arg-type]
+        kernels=kernels,
         pool=base.pool,
         dropout=base.dropout,
     )
@@ -85,7 +88,7 @@ def _configs(ndim: int, in_channels: int, classes: int, o: dict[str, Any]) -> tu
 
 
 def _echo_run(summary: Any) -> None:
-    from convapps.training.nd_report import summary_line
+    from convapps.nd.training.report import summary_line
 
     outcome = summary.outcome
     click.echo(f"best epoch {outcome.fit.best_epoch} of {len(outcome.fit.history)} ({summary.seconds:.1f} s)")
@@ -134,7 +137,7 @@ def train_ecg(
       convapps nd train-ecg --record mitdb/100 --out out/mitbih100     # beats N vs A, class-weighted
     """
     from convapps.nd.ecg import ecg_from_record, ecg_from_ucr, ucr_folds
-    from convapps.training.nd_runs import cross_validate, train_and_report
+    from convapps.nd.training.runs import cross_validate, train_and_report
 
     if (train_path is None) == (record is None):
         raise InvalidInputError("give either --train (a UCR file) or --record (an annotated WFDB record)")
@@ -193,8 +196,8 @@ def train_volume(data_path: Path, limit: int | None, flips: bool, **o: Any) -> N
     Example:
       convapps nd train-volume --data adrenalmnist3d.npz --out out/adrenal
     """
+    from convapps.nd.training.runs import train_and_report
     from convapps.nd.volume import volume_from_npz
-    from convapps.training.nd_runs import train_and_report
 
     data = volume_from_npz(data_path, limit=limit, seed=o["seed"])
     model, fit = _configs(3, data.x_train.shape[1], len(data.classes), o)
@@ -232,7 +235,12 @@ def predict(model_path: Path, input_path: Path, split: str, as_json: bool) -> No
 
     from convapps.nd.predict import predict_file
 
-    result = predict_file(model_path, input_path, split=split)
+    try:
+        result = predict_file(model_path, input_path, split=split)
+    except CheckpointError as err:
+        if model_path.exists():
+            raise
+        raise CheckpointError(f"{err}; {TRAIN_HINT}") from None
     for p in result.predictions:
         if as_json:
             click.echo(json.dumps({"item": p.item, "label": p.label, "probabilities": p.probabilities}))

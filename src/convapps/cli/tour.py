@@ -90,7 +90,7 @@ def viz_tour() -> None:
     from pathlib import Path
 
     from convapps.viz.samples import package_images
-    from convapps.viz.top_patches import TopPatchesConfig, top_patches
+    from convapps.viz.top_patch_run import TopPatchesConfig, top_patches
 
     click.secho("\n== What ConvNets learn: the 9 image patches that most activate a unit, layers 1-5 ==", bold=True)
     report = top_patches(package_images(), Path("out") / "tour_viz", config=TopPatchesConfig(units="top:3"))

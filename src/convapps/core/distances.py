@@ -58,7 +58,8 @@ def pairwise_squared_l2(a: ArrayLike, b: ArrayLike) -> NDArray[np.float64]:
     if x.shape[1] != y.shape[1]:
         raise ShapeError(f"encodings have different sizes D: {x.shape[1]} and {y.shape[1]}")
     sq = (x * x).sum(axis=1)[:, None] + (y * y).sum(axis=1)[None, :] - 2.0 * (x @ y.T)
-    return np.maximum(sq, 0.0)
+    clipped: NDArray[np.float64] = np.maximum(sq, 0.0)
+    return clipped
 
 
 def _check_threshold(t: float, name: str) -> float:

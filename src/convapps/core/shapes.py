@@ -44,9 +44,7 @@ def conv_output_size(n: int, f: int, *, stride: int = 1, padding: int = 0, dilat
         raise InvalidInputError(f"padding must be >= 0 and dilation >= 1, got {padding} and {dilation}")
     span = dilation * (f - 1) + 1
     if n + 2 * padding < span:
-        raise ShapeError(
-            f"filter of size {span} is larger than the padded input {n} + 2*{padding} = {n + 2 * padding}"
-        )
+        raise ShapeError(f"filter of size {span} is larger than the padded input {n} + 2*{padding} = {n + 2 * padding}")
     return (n + 2 * padding - span) // stride + 1
 
 
@@ -151,9 +149,7 @@ def conv_output_shape(shape: TensorShape, layer: ConvLayer) -> TensorShape:
             sizes.append(math.ceil(n / window.stride))
             continue
         sizes.append(
-            conv_output_size(
-                n, window.kernel, stride=window.stride, padding=window.padding, dilation=window.dilation
-            )
+            conv_output_size(n, window.kernel, stride=window.stride, padding=window.padding, dilation=window.dilation)
         )
     channels = shape.channels if layer.filters is None or layer.kind != "conv" else layer.filters
     return TensorShape(spatial=tuple(sizes), channels=channels)
@@ -188,9 +184,7 @@ def layer_stack(shape: TensorShape, layers: Sequence[ConvLayer]) -> list[LayerRe
             output = conv_output_shape(current, layer)
         except ShapeError as err:
             raise ShapeError(f"layer {index} on input {current}: {err}") from err
-        fields = tuple(
-            next_receptive_field(f, w) for f, w in zip(fields, layer.windows(current), strict=True)
-        )
+        fields = tuple(next_receptive_field(f, w) for f, w in zip(fields, layer.windows(current), strict=True))
         reports.append(
             LayerReport(
                 index=index,

@@ -1,46 +1,26 @@
 """Face encoders f(x): aligned chips in, D-dimensional encodings out.
 
-An encoder is anything with a :class:`~convapps.models.dlib_face.EmbeddingSpace`, a default threshold
+An encoder is anything with a :class:`~convapps.embedding_space.EmbeddingSpace`, a default threshold
 tau (squared L2) and ``encode_chips``. The default is dlib's pretrained ResNet (128-d); a model trained
-with ``convapps face train`` is loaded from its file by ``convapps.face.trained_encoder``.
+with ``convapps face train`` is loaded from its file by ``convapps.face.trained_encoder``. The role itself
+(:class:`FaceEncoder`, :func:`check_chips`) is defined in :mod:`convapps.face.encoder_role` and re-exported here.
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-from convapps.errors import InvalidInputError, ModelNotAvailableError, ShapeError
-from convapps.models.dlib_face import DLIB_RESNET, EmbeddingSpace, FaceModelSpec, load_resnet_encoder
+from convapps.embedding_space import EmbeddingSpace
+from convapps.errors import InvalidInputError
+from convapps.face.encoder_role import FaceEncoder, check_chips
+from convapps.models.dlib_face import load_resnet_encoder
 from convapps.models.dlib_resnet_torch import load_torch_resnet
-
-
-@runtime_checkable
-class FaceEncoder(Protocol):
-    """The encoder role: ``f`` of the lecture, mapping aligned face chips to encodings."""
-
-    space: EmbeddingSpace
-    default_tau: float
-
-    def encode_chips(self, chips: NDArray[np.uint8]) -> NDArray[np.float32]:
-        """Encode ``(N, 150, 150, 3)`` RGB uint8 chips to ``(N, dim)`` float32 encodings."""
-        ...
-
-
-def check_chips(chips: NDArray[np.uint8], size: int) -> NDArray[np.uint8]:
-    """Validate a ``(N, size, size, 3)`` uint8 batch (a single ``(size, size, 3)`` chip is promoted)."""
-    arr = np.asarray(chips)
-    if arr.ndim == 3:
-        arr = arr[None]
-    if arr.ndim != 4 or arr.shape[1:] != (size, size, 3):
-        raise ShapeError(f"expected chips of shape (N, {size}, {size}, 3), got {arr.shape}")
-    if arr.dtype != np.uint8:
-        raise InvalidInputError(f"chips must be uint8 RGB, got {arr.dtype}")
-    return np.ascontiguousarray(arr)
+from convapps.models.registry import DLIB_RESNET
+from convapps.models.spec import FaceEncoderSpec
 
 
 class DlibResnetEncoder:
@@ -52,7 +32,7 @@ class DlibResnetEncoder:
     (dlib's ``num_jitters``, always run by dlib; costs ``jitters`` times the encoding time).
     """
 
-    spec: FaceModelSpec = DLIB_RESNET
+    spec: FaceEncoderSpec = DLIB_RESNET
     space: EmbeddingSpace = DLIB_RESNET.space
     supports_jitter: bool = True
     batch_size: int = 32
@@ -92,23 +72,23 @@ class DlibResnetEncoder:
 
 def load_encoder(model: str | Path | None = None) -> FaceEncoder:
     """The encoder for ``model``: ``None`` (or ``"dlib"``) = dlib's ResNet run by torch, ``"dlib-native"`` =
-    the same run by dlib itself; a path = a trained model file.
+    the same run by dlib itself; a path = a model file written by ``convapps face train``.
 
-    Trained models are loaded by ``convapps.face.trained_encoder.load_trained_encoder(path)``.
+    Trained models are read by :func:`convapps.face.trained_encoder.load_trained_encoder`, imported here on
+    first use (it imports torch); that module depends only on :mod:`convapps.face.encoder_role`, not on
+    this one.
 
     Raises:
-        ModelNotAvailableError: the weights package or the trained-model loader is not installed.
-        NotFoundError/CheckpointError: from the trained-model loader, for a bad file.
+        ModelNotAvailableError: the weights package is not installed.
+        NotFoundError/CheckpointError: the trained-model file is missing, truncated or not a face model.
     """
     if model is None or (isinstance(model, str) and model in ("dlib", DLIB_RESNET.space.model_id)):
         return DlibResnetEncoder()
     if model == "dlib-native":
         return DlibResnetEncoder(backend="dlib")
-    try:
-        module = importlib.import_module("convapps.face.trained_encoder")
-    except ImportError as err:
-        raise ModelNotAvailableError(
-            f"cannot load the trained face model {model}: convapps.face.trained_encoder is not available"
-        ) from err
-    encoder: FaceEncoder = module.load_trained_encoder(Path(model))
-    return encoder
+    from convapps.face.trained_encoder import load_trained_encoder
+
+    return load_trained_encoder(Path(model))
+
+
+__all__ = ["DlibResnetEncoder", "FaceEncoder", "check_chips", "load_encoder"]

@@ -24,13 +24,8 @@ from numpy.typing import NDArray
 
 from convapps.errors import InvalidInputError, NoFaceError
 from convapps.face.encoders import DlibResnetEncoder, FaceEncoder, load_encoder
-from convapps.models.dlib_face import (
-    DLIB_RESNET,
-    dlib_module,
-    load_cnn_detector,
-    load_hog_detector,
-    load_landmarks5,
-)
+from convapps.models.dlib_face import dlib_module, load_cnn_detector, load_hog_detector, load_landmarks5
+from convapps.models.registry import DLIB_RESNET
 
 Box = tuple[int, int, int, int]
 """(left, top, right, bottom) in pixels, right/bottom inclusive (dlib's rectangle convention)."""
@@ -223,7 +218,7 @@ class FacePipeline:
         faces = self.detect(image)
         if not faces:
             if not self.config.fallback_whole_image:
-                raise NoFaceError(f"{name}: no face found (try --detector cnn for rotated or small faces)")
+                raise NoFaceError(f"{name}: no face found")
             faces = [self.whole_image_face(image)]
         if not 0 <= face_index < len(faces):
             raise NoFaceError(

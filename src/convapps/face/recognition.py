@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from convapps.core.distances import pairwise_squared_l2
-from convapps.errors import ConflictError, InvalidInputError, NoFaceError, NotFoundError
+from convapps.errors import AlreadyEnrolledError, InvalidInputError, NoFaceError, NotFoundError
 from convapps.face.pipeline import Box, FaceEncoding, FacePipeline, default_pipeline
 from convapps.gallery import Gallery, Identity, Metadata
 from convapps.io.images import load_image
@@ -103,14 +103,20 @@ def encode_for_enrollment(
         rgb, name = _rgb(image, f"<image {i + 1}>")
         enc = pipe.encode_one(rgb, face_index, name=name)
         if enc.n_faces > 1:
-            notes.append(f"{name}: {enc.n_faces} faces, enrolled face {face_index} (largest = 0; see --face)")
+            notes.append(f"{name}: {enc.n_faces} faces found, enrolled face {face_index} (0 = the largest)")
         encodings.append(enc.embedding)
     return np.stack(encodings).astype(np.float32), notes
 
 
 def enroll(
-    gallery: Gallery, name: str, images: Sequence[ImageInput], *, pipeline: FacePipeline | None = None,
-    metadata: Metadata | None = None, face_index: int = 0, add: bool = False,
+    gallery: Gallery,
+    name: str,
+    images: Sequence[ImageInput],
+    *,
+    pipeline: FacePipeline | None = None,
+    metadata: Metadata | None = None,
+    face_index: int = 0,
+    add: bool = False,
 ) -> Identity:
     """Enroll ``name`` from one or more photos (one-shot: a single photo is enough), in one transaction.
 
@@ -121,7 +127,11 @@ def enroll(
 
 
 def enroll_encodings(
-    gallery: Gallery, name: str, encodings: NDArray[np.float32], *, metadata: Metadata | None = None,
+    gallery: Gallery,
+    name: str,
+    encodings: NDArray[np.float32],
+    *,
+    metadata: Metadata | None = None,
     add: bool = False,
 ) -> Identity:
     """Store already computed encodings (N, D) for ``name``: a new person, or more photos with ``add``."""
@@ -162,7 +172,7 @@ def identify(
     rgb, name = _rgb(image, "<image>")
     faces: list[FaceEncoding] = pipe.encode_faces(rgb, name=name)
     if not faces:
-        raise NoFaceError(f"{name}: no face found (try --detector cnn for rotated or small faces)")
+        raise NoFaceError(f"{name}: no face found")
     decisions = decide(gallery, np.stack([f.embedding for f in faces]), tau=threshold)
     return [
         Recognition(box=f.box, face_index=f.face_index, identity=who, nearest=near, distance=d, tau=threshold)
@@ -171,8 +181,13 @@ def identify(
 
 
 def verify_id(
-    gallery: Gallery, image: ImageInput, name: str, *, tau: float | None = None,
-    pipeline: FacePipeline | None = None, face_index: int = 0,
+    gallery: Gallery,
+    image: ImageInput,
+    name: str,
+    *,
+    tau: float | None = None,
+    pipeline: FacePipeline | None = None,
+    face_index: int = 0,
 ) -> IdentityVerification:
     """1:1 verification against a claimed, enrolled identity (nearest of its encodings)."""
     pipe = pipeline or default_pipeline()
@@ -191,7 +206,8 @@ def folder_people(folder: Path) -> dict[str, list[Path]]:
         raise InvalidInputError(f"{folder} is not a folder (expected one sub-folder per person)")
     people = {
         sub.name: sorted(p for p in sub.iterdir() if p.is_file() and not p.name.startswith("."))
-        for sub in sorted(folder.iterdir()) if sub.is_dir() and not sub.name.startswith(".")
+        for sub in sorted(folder.iterdir())
+        if sub.is_dir() and not sub.name.startswith(".")
     }
     people = {name: files for name, files in people.items() if files}
     if not people:
@@ -200,8 +216,12 @@ def folder_people(folder: Path) -> dict[str, list[Path]]:
 
 
 def enroll_folder(
-    gallery: Gallery, people: dict[str, list[Path]], *, pipeline: FacePipeline | None = None,
-    skip_existing: bool = False, progress: Callable[[str], None] | None = None,
+    gallery: Gallery,
+    people: dict[str, list[Path]],
+    *,
+    pipeline: FacePipeline | None = None,
+    skip_existing: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> list[Identity]:
     """Enroll every person of :func:`folder_people`: all photos are encoded FIRST (any error leaves the
     gallery unchanged), then each person is committed in their own transaction, so an interrupted bulk
@@ -209,7 +229,7 @@ def enroll_folder(
     existing = {p.name for p in gallery.identities()}
     clash = [n for n in people if n in existing]
     if clash and not skip_existing:
-        raise ConflictError(f"{len(clash)} name(s) already enrolled, e.g. {clash[0]!r} (use --skip-existing)")
+        raise AlreadyEnrolledError(f"{len(clash)} name(s) already enrolled, e.g. {clash[0]!r}")
     todo = {n: files for n, files in people.items() if n not in existing}
     encoded = {}
     for name, files in todo.items():

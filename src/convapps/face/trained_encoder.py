@@ -1,8 +1,9 @@
 """Face encoders trained by ``convapps face train``, saved to one file and loaded as a
-:class:`~convapps.face.encoders.FaceEncoder` (``load_encoder(path)`` dispatches here), so that
-``verify``, ``identify`` and the gallery accept them through ``--model PATH``.
+:class:`~convapps.face.encoder_role.FaceEncoder` (``convapps.face.encoders.load_encoder(path)`` dispatches
+here), so that ``verify``, ``identify`` and the gallery accept them through ``--model PATH``.
 
-File format: a ``torch.save`` dictionary read with ``weights_only=True`` (no pickled code)::
+File format: a tagged torch file (:mod:`convapps.io.tagged_files`, read with ``weights_only=True``, no
+pickled code)::
 
     {"format": "convapps-face-encoder-v1", "kind": "cnn" | "projection", "model_id": str,
      "spec": {...architecture...}, "default_tau": float, "tau_source": str, "flip_tta": bool,
@@ -26,9 +27,10 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from convapps.embedding_space import EmbeddingSpace
 from convapps.errors import CheckpointError, NotFoundError
-from convapps.face.encoders import FaceEncoder, check_chips, load_encoder
-from convapps.models.dlib_face import EmbeddingSpace
+from convapps.face.encoder_role import FaceEncoder, check_chips
+from convapps.io.tagged_files import load_tagged, save_tagged
 from convapps.nn.face_encoder import CHIP_SIZE, CNNSpec, CompactFaceCNN, ProjectionHead, chips_to_tensor
 
 MODEL_FORMAT = "convapps-face-encoder-v1"
@@ -75,11 +77,10 @@ def save_trained_encoder(
     kind: EncoderKind = "cnn" if isinstance(module, CompactFaceCNN) else "projection"
     state = {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
     model_id = f"convapps_triplet_{kind}_{weights_digest(state)}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(
+    save_tagged(
+        path,
+        MODEL_FORMAT,
         {
-            "format": MODEL_FORMAT,
             "kind": kind,
             "model_id": model_id,
             "spec": module_spec(module),
@@ -89,9 +90,7 @@ def save_trained_encoder(
             "state_dict": state,
             "meta": meta or {},
         },
-        tmp,
     )
-    tmp.replace(path)
     return model_id
 
 
@@ -115,7 +114,12 @@ class TrainedFaceEncoder:
         self.flip_tta = flip_tta
         self.batch_size = batch_size
         self._base = base
-        dim = module.spec.embedding_dim if isinstance(module, CompactFaceCNN) else module.dim
+        if isinstance(module, CompactFaceCNN):
+            dim = module.spec.embedding_dim
+        elif isinstance(module, ProjectionHead):
+            dim = module.dim
+        else:
+            raise CheckpointError(f"cannot use a {type(module).__name__} as a face encoder")
         self.space = EmbeddingSpace(model_id=model_id, dim=int(dim), metric="squared_l2")
 
     def _encode_cnn(self, batch: NDArray[np.uint8]) -> torch.Tensor:
@@ -136,12 +140,21 @@ class TrainedFaceEncoder:
                 if self.kind == "cnn":
                     out.append(self._encode_cnn(part))
                 else:
-                    base = self._base if self._base is not None else load_encoder(None)
-                    self._base = base
-                    out.append(self.module(torch.from_numpy(base.encode_chips(part))))
+                    out.append(self.module(torch.from_numpy(self._base_encodings(part))))
         if not out:
             return np.zeros((0, self.space.dim), dtype=np.float32)
         return torch.cat(out).numpy().astype(np.float32)
+
+    def _base_encodings(self, chips: NDArray[np.uint8]) -> NDArray[np.float32]:
+        """dlib ResNet encodings of chips, the input of a projection model (or the injected ``base``'s)."""
+        if self._base is not None:
+            return self._base.encode_chips(chips)
+        from convapps.models.dlib_resnet_torch import load_torch_resnet
+
+        net: Any = load_torch_resnet()
+        with torch.inference_mode():
+            parts = [net(torch.from_numpy(chips[i : i + 32])) for i in range(0, len(chips), 32)]
+        return torch.cat(parts).numpy().astype(np.float32)
 
     def encode_pretrained(self, encodings: NDArray[np.float32]) -> NDArray[np.float32]:
         """Projection models only: map cached pretrained encodings ``(N, 128)`` without re-encoding chips."""
@@ -152,16 +165,13 @@ class TrainedFaceEncoder:
 
 
 def read_model_file(path: Path) -> dict[str, Any]:
-    """The dictionary of a model file written by :func:`save_trained_encoder` (validated)."""
-    if not path.is_file():
-        raise NotFoundError(f"trained face model {path} does not exist (train one with 'convapps face train')")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises RuntimeError, EOFError, UnpicklingError... on bad files
-        raise CheckpointError(f"{path} is truncated or not a torch file ({type(err).__name__})") from None
-    if not isinstance(state, dict) or state.get("format") != MODEL_FORMAT:
-        raise CheckpointError(f"{path} is not a convapps face model (format tag {MODEL_FORMAT!r} missing)")
-    return state
+    """The dictionary of a model file written by :func:`save_trained_encoder` (validated).
+
+    Raises:
+        NotFoundError: the file does not exist.
+        CheckpointError: it is truncated, not a torch file, or not a face model.
+    """
+    return load_tagged(path, MODEL_FORMAT, what="a convapps face model (trained encoder)", missing=NotFoundError)
 
 
 def load_trained_encoder(path: Path) -> TrainedFaceEncoder:
@@ -191,24 +201,19 @@ def save_siamese_head(path: Path, head: torch.nn.Module, *, tau: float, meta: di
 
     if not isinstance(head, SiameseHead):
         raise CheckpointError(f"cannot save a {type(head).__name__} as a Siamese head")
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().clone() for k, v in head.state_dict().items()}
-    payload = {"format": SIAMESE_FORMAT, "kind": head.kind, "dim": head.dim, "base_model": "dlib", "tau": float(tau)}
-    torch.save({**payload, "state_dict": state, "meta": meta or {}}, path)
+    payload = {"kind": head.kind, "dim": head.dim, "base_model": "dlib", "tau": float(tau)}
+    save_tagged(path, SIAMESE_FORMAT, {**payload, "state_dict": state, "meta": meta or {}})
 
 
 def load_siamese_head(path: Path) -> tuple[torch.nn.Module, float]:
     """``(head, tau)`` of a file written by :func:`save_siamese_head`."""
     from convapps.nn.siamese_head import SiameseHead
 
-    if not path.is_file():
-        raise NotFoundError(f"Siamese head {path} does not exist (train one with 'convapps face train-siamese')")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises RuntimeError, EOFError, UnpicklingError... on bad files
-        raise CheckpointError(f"{path} is truncated or not a torch file ({type(err).__name__})") from None
-    if not isinstance(state, dict) or state.get("format") != SIAMESE_FORMAT:
-        raise CheckpointError(f"{path} is not a convapps Siamese head (format tag {SIAMESE_FORMAT!r} missing)")
+    state = load_tagged(path, SIAMESE_FORMAT, what="a convapps Siamese head", missing=NotFoundError)
     head = SiameseHead(int(state["dim"]), kind=state["kind"])
-    head.load_state_dict(state["state_dict"])
+    try:
+        head.load_state_dict(state["state_dict"])
+    except RuntimeError as err:
+        raise CheckpointError(f"weights in {path} do not fit a Siamese head: {str(err)[:120]}") from None
     return head.eval(), float(state["tau"])

@@ -3,7 +3,7 @@
     d(img1, img2) = || f(img1) - f(img2) ||^2      same person  <=>  d <= tau
 
 tau is in squared L2 units (0.36 squared = face_recognition's 0.6 L2); the default is the encoder's
-``default_tau``, chosen on LFW View 1 (see ``convapps.models.dlib_face.DLIB_RESNET``).
+``default_tau``, chosen on LFW View 1 (see ``convapps.models.registry.DLIB_RESNET``).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def _notes(enc: FaceEncoding) -> list[str]:
     notes = []
     if enc.n_faces > 1:
         which = "the largest" if enc.face_index == 0 else f"face {enc.face_index}"
-        notes.append(f"{enc.name}: {enc.n_faces} faces found, used {which} (pick another with --face N)")
+        notes.append(f"{enc.name}: {enc.n_faces} faces found, used {which}")
     if not enc.detected:
         notes.append(f"{enc.name}: no face found, used the whole image")
     return notes

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from convapps.embedding_space import EmbeddingSpace
 from convapps.errors import GalleryUnreadableError, InvalidInputError
 from convapps.gallery.ann import HnswParams, IvfParams
-from convapps.gallery.base import Gallery, GallerySpace, Identity, Match, Metadata, SearchMode, SpaceLike
+from convapps.gallery.base import Gallery, Identity, Match, Metadata, SearchMode
 from convapps.gallery.url import GalleryUrl, default_gallery_path, parse_gallery_url
 
 __all__ = [
+    "EmbeddingSpace",
     "Gallery",
-    "GallerySpace",
     "GalleryUrl",
     "HnswParams",
     "Identity",
@@ -38,7 +39,7 @@ __all__ = [
 def open_gallery(
     url: str | Path | None = None,
     *,
-    space: SpaceLike | None = None,
+    space: EmbeddingSpace | None = None,
     mode: SearchMode = "exact",
     lock_timeout_s: float = 5.0,
     connect_timeout_s: float = 10.0,
@@ -67,9 +68,7 @@ def open_gallery(
         from convapps.gallery.sqlite_store import SqliteGallery
 
         assert location.path is not None
-        gallery: Gallery = SqliteGallery(
-            location.path, space=space, mode=mode, lock_timeout_s=lock_timeout_s, ann=ann
-        )
+        gallery: Gallery = SqliteGallery(location.path, space=space, mode=mode, lock_timeout_s=lock_timeout_s, ann=ann)
     else:
         from convapps.gallery.milvus_store import MilvusGallery
 

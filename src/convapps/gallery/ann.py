@@ -79,8 +79,9 @@ def build_ann(
     return index
 
 
-def _dedupe(keys: NDArray[np.int64], dist: NDArray[np.float32], counts: NDArray[np.int64], k: int
-            ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+def _dedupe(
+    keys: NDArray[np.int64], dist: NDArray[np.float32], counts: NDArray[np.int64], k: int
+) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
     """First ``k`` distinct keys per row of candidate lists sorted by distance; pads with -1 / inf."""
     b = keys.shape[0]
     ids = np.full((b, k), -1, dtype=np.int64)

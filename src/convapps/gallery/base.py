@@ -13,61 +13,23 @@ This module holds the value types and :class:`Gallery`, an abstract base that va
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Literal, Protocol, Self
+from typing import Literal, Self
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from convapps.embedding_space import EmbeddingSpace
 from convapps.errors import EmbeddingSpaceMismatchError, InvalidInputError
 
 Metadata = Mapping[str, str | int | float | bool | None]
 SearchMode = Literal["exact", "ann"]
 MAX_NAME_LENGTH = 200
-
-
-class SpaceLike(Protocol):
-    """Anything that names an embedding space (e.g. ``convapps.models.dlib_face.EmbeddingSpace``)."""
-
-    @property
-    def model_id(self) -> str: ...
-
-    @property
-    def dim(self) -> int: ...
-
-    @property
-    def metric(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class GallerySpace:
-    """The embedding space a gallery's encodings live in: model id, dimension D, distance metric."""
-
-    model_id: str
-    dim: int
-    metric: str = "squared_l2"
-
-    @classmethod
-    def of(cls, space: SpaceLike) -> GallerySpace:
-        """Copy the three fields of any space-like object."""
-        return cls(model_id=str(space.model_id), dim=int(space.dim), metric=str(space.metric))
-
-    def to_json(self) -> str:
-        return json.dumps({"model_id": self.model_id, "dim": self.dim, "metric": self.metric})
-
-    @classmethod
-    def from_json(cls, text: str) -> GallerySpace:
-        data = json.loads(text)
-        return cls(model_id=str(data["model_id"]), dim=int(data["dim"]), metric=str(data["metric"]))
-
-    def describe(self) -> str:
-        return f"{self.model_id!r} ({self.dim}-d, {self.metric})"
 
 
 @dataclass(frozen=True)
@@ -136,16 +98,16 @@ class Gallery(ABC):
     url: str
     mode: SearchMode = "exact"
 
-    def __init__(self, *, space: SpaceLike | None) -> None:
-        self._bound = GallerySpace.of(space) if space is not None else None
+    def __init__(self, *, space: EmbeddingSpace | None) -> None:
+        self._bound = space
 
     # ---- the embedding space --------------------------------------------------------------------
     @property
-    def space(self) -> GallerySpace | None:
+    def space(self) -> EmbeddingSpace | None:
         """The space recorded in the gallery (``None`` while the gallery is empty and unbound)."""
         return self._stored_space() or self._bound
 
-    def _check_space(self) -> GallerySpace:
+    def _check_space(self) -> EmbeddingSpace:
         stored = self._stored_space()
         if self._bound is None:
             if stored is None:
@@ -154,7 +116,7 @@ class Gallery(ABC):
         if stored is not None and stored != self._bound:
             raise EmbeddingSpaceMismatchError(
                 f"gallery {self.url} holds encodings of {stored.describe()}, "
-                f"not {self._bound.describe()}; use another --gallery for this model"
+                f"not {self._bound.describe()}; use another gallery for this model"
             )
         return self._bound
 
@@ -169,9 +131,7 @@ class Gallery(ABC):
     def enroll_many(self, people: Iterable[tuple[str, ArrayLike, Metadata | None]]) -> list[Identity]:
         """Add several new people in ONE transaction (all or none); for bulk import and benchmarks."""
         space = self._check_space()
-        rows = [
-            (validate_name(n), as_encodings(e, space.dim), validate_metadata(m)) for n, e, m in people
-        ]
+        rows = [(validate_name(n), as_encodings(e, space.dim), validate_metadata(m)) for n, e, m in people]
         names = [r[0] for r in rows]
         if len(set(names)) != len(names):
             raise InvalidInputError("the same name appears twice in one enrollment batch")
@@ -226,16 +186,17 @@ class Gallery(ABC):
 
     # ---- backend hooks ------------------------------------------------------------------------
     @abstractmethod
-    def _stored_space(self) -> GallerySpace | None: ...
+    def _stored_space(self) -> EmbeddingSpace | None: ...
 
     @abstractmethod
     def _insert_people(
-        self, rows: Sequence[tuple[str, NDArray[np.float32], dict[str, str | int | float | bool | None]]],
-        space: GallerySpace,
+        self,
+        rows: Sequence[tuple[str, NDArray[np.float32], dict[str, str | int | float | bool | None]]],
+        space: EmbeddingSpace,
     ) -> list[Identity]: ...
 
     @abstractmethod
-    def _append(self, name: str, encodings: NDArray[np.float32], space: GallerySpace) -> Identity: ...
+    def _append(self, name: str, encodings: NDArray[np.float32], space: EmbeddingSpace) -> Identity: ...
 
     @abstractmethod
     def _search(self, queries: NDArray[np.float32], k: int) -> list[list[Match]]: ...

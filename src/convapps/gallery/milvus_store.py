@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from convapps.embedding_space import EmbeddingSpace
 from convapps.errors import (
     ConflictError,
     ConvappsError,
@@ -34,7 +35,7 @@ from convapps.errors import (
     NotFoundError,
 )
 from convapps.gallery.ann import HnswParams, IvfParams
-from convapps.gallery.base import Gallery, GallerySpace, Identity, Match, SearchMode, SpaceLike, validate_name
+from convapps.gallery.base import Gallery, Identity, Match, SearchMode, validate_name
 from convapps.gallery.url import GalleryUrl
 
 IDS, ENCS = "convapps_identities", "convapps_encodings"
@@ -56,13 +57,19 @@ class MilvusGallery(Gallery):
     """Gallery in Milvus (Lite file or server); see the module docstring for the layout."""
 
     def __init__(
-        self, location: GalleryUrl, *, space: SpaceLike | None = None, mode: SearchMode = "exact",
-        connect_timeout_s: float = 10.0, ann: HnswParams | IvfParams | None = None,
+        self,
+        location: GalleryUrl,
+        *,
+        space: EmbeddingSpace | None = None,
+        mode: SearchMode = "exact",
+        connect_timeout_s: float = 10.0,
+        ann: HnswParams | IvfParams | None = None,
     ) -> None:
         super().__init__(space=space)
         self.url, self.mode = str(location), mode
-        self._ann_params = ann or HnswParams(connectivity=HNSW_BUILD["M"], expansion_add=HNSW_BUILD["efConstruction"],
-                                             expansion_search=HNSW_EF)
+        self._ann_params = ann or HnswParams(
+            connectivity=HNSW_BUILD["M"], expansion_add=HNSW_BUILD["efConstruction"], expansion_search=HNSW_EF
+        )
         self._meta: dict[str, Any] | None = None
         try:
             from pymilvus import MilvusClient  # type: ignore[import-untyped,unused-ignore]
@@ -132,9 +139,9 @@ class MilvusGallery(Gallery):
             raise GalleryUnreadableError(f"gallery {self.url} has format version {meta.get('version')}")
         self._meta = meta
         if meta["space"] is not None and self._client.has_collection(ENCS):
-            self._load_encodings(GallerySpace(**meta["space"]))
+            self._load_encodings(EmbeddingSpace.from_dict(meta["space"]))
 
-    def _load_encodings(self, space: GallerySpace) -> None:
+    def _load_encodings(self, space: EmbeddingSpace) -> None:
         from pymilvus import DataType  # type: ignore[import-untyped,unused-ignore]
 
         want = "FLAT" if self.mode == "exact" else "IVF_FLAT" if isinstance(self._ann_params, IvfParams) else "HNSW"
@@ -157,37 +164,49 @@ class MilvusGallery(Gallery):
             extra = {"M": self._ann_params.connectivity, "efConstruction": self._ann_params.expansion_add}
         elif isinstance(self._ann_params, IvfParams) and index_type == "IVF_FLAT":
             extra = {"nlist": self._ann_params.nlist or 1024}
-        params.add_index(field_name="vector", index_name="vector", index_type=index_type,
-                         metric_type="L2", params=extra)
+        params.add_index(
+            field_name="vector", index_name="vector", index_type=index_type, metric_type="L2", params=extra
+        )
         return params
 
     @staticmethod
     def _id_row(pid: int, name: str, metadata: Any, created: str, n: int) -> dict[str, Any]:
-        return {"person_id": pid, "name": name, "metadata": json.dumps(metadata), "created_at": created,
-                "n_encodings": n, "unused": [0.0, 0.0]}
+        return {
+            "person_id": pid,
+            "name": name,
+            "metadata": json.dumps(metadata),
+            "created_at": created,
+            "n_encodings": n,
+            "unused": [0.0, 0.0],
+        }
 
-    def _stored_space(self) -> GallerySpace | None:
+    def _stored_space(self) -> EmbeddingSpace | None:
         assert self._meta is not None
-        return GallerySpace(**self._meta["space"]) if self._meta["space"] else None
+        return EmbeddingSpace.from_dict(self._meta["space"]) if self._meta["space"] else None
 
     @staticmethod
     def _identity(row: dict[str, Any]) -> Identity:
-        return Identity(id=int(row["person_id"]), name=row["name"], n_encodings=int(row["n_encodings"]),
-                        metadata=json.loads(row["metadata"]), created_at=row["created_at"])
+        return Identity(
+            id=int(row["person_id"]),
+            name=row["name"],
+            n_encodings=int(row["n_encodings"]),
+            metadata=json.loads(row["metadata"]),
+            created_at=row["created_at"],
+        )
 
     def _find(self, name: str) -> Identity | None:
         with self._errors("read"):
             rows = self._client.query(IDS, filter=f"name == {_quote(name)}", output_fields=_ID_FIELDS)
         return self._identity(rows[0]) if rows else None
 
-    def _reserve_ids(self, count: int, space: GallerySpace) -> int:
+    def _reserve_ids(self, count: int, space: EmbeddingSpace) -> int:
         """Take ``count`` fresh person ids (one request); also records the space on first enroll."""
         assert self._meta is not None
         fresh = self._client.get(IDS, ids=[0], output_fields=["metadata"])
         meta = json.loads(fresh[0]["metadata"])
         first = int(meta["next_id"])
         meta["next_id"] = first + count
-        mine = {"model_id": space.model_id, "dim": space.dim, "metric": space.metric}
+        mine = space.to_dict()
         if meta["space"] is not None and meta["space"] != mine:  # another process enrolled first
             raise EmbeddingSpaceMismatchError(f"gallery {self.url} holds encodings of {meta['space']['model_id']!r}")
         meta["space"] = mine
@@ -197,13 +216,15 @@ class MilvusGallery(Gallery):
 
     # ---- writes -------------------------------------------------------------------------------
     def _insert_people(
-        self, rows: Sequence[tuple[str, NDArray[np.float32], dict[str, str | int | float | bool | None]]],
-        space: GallerySpace,
+        self,
+        rows: Sequence[tuple[str, NDArray[np.float32], dict[str, str | int | float | bool | None]]],
+        space: EmbeddingSpace,
     ) -> list[Identity]:
         for name, _, _ in rows:
             if self._find(name) is not None:
-                raise ConflictError(f"{name!r} is already enrolled in gallery {self.url}; "
-                                    "use another name or remove it first")
+                raise ConflictError(
+                    f"{name!r} is already enrolled in gallery {self.url}; use another name or remove it first"
+                )
         now = datetime.now(UTC).isoformat(timespec="seconds")
         with self._errors("enroll into"):
             first = self._reserve_ids(len(rows), space)
@@ -211,7 +232,8 @@ class MilvusGallery(Gallery):
             people = [Identity(first + i, name, len(v), meta, now) for i, (name, v, meta) in enumerate(rows)]
             enc_rows = [
                 {"enc_id": p.id * PER_PERSON + j, "person_id": p.id, "vector": vec}
-                for p, (_, vectors, _) in zip(people, rows, strict=True) for j, vec in enumerate(vectors)
+                for p, (_, vectors, _) in zip(people, rows, strict=True)
+                for j, vec in enumerate(vectors)
             ]
             for lo in range(0, len(enc_rows), 10_000):
                 self._client.upsert(ENCS, enc_rows[lo : lo + 10_000])
@@ -220,14 +242,15 @@ class MilvusGallery(Gallery):
                 self._client.insert(IDS, id_rows[lo : lo + 10_000])
         return people
 
-    def _append(self, name: str, encodings: NDArray[np.float32], space: GallerySpace) -> Identity:
+    def _append(self, name: str, encodings: NDArray[np.float32], space: EmbeddingSpace) -> Identity:
         person = self.get(name)
         if person.n_encodings + len(encodings) > PER_PERSON:
             raise ConflictError(f"{name!r} would have more than {PER_PERSON} encodings")
         with self._errors("add encodings to"):
             start = person.id * PER_PERSON + person.n_encodings
-            self._client.upsert(ENCS, [{"enc_id": start + j, "person_id": person.id, "vector": v}
-                                       for j, v in enumerate(encodings)])
+            self._client.upsert(
+                ENCS, [{"enc_id": start + j, "person_id": person.id, "vector": v} for j, v in enumerate(encodings)]
+            )
             n = person.n_encodings + len(encodings)
             self._client.upsert(IDS, [self._id_row(person.id, name, person.metadata, person.created_at, n)])
         return self.get(name)
@@ -261,8 +284,7 @@ class MilvusGallery(Gallery):
     def identities(self) -> list[Identity]:
         people: list[Identity] = []
         with self._errors("read"):
-            it = self._client.query_iterator(IDS, filter="person_id > 0", output_fields=_ID_FIELDS,
-                                             batch_size=4096)
+            it = self._client.query_iterator(IDS, filter="person_id > 0", output_fields=_ID_FIELDS, batch_size=4096)
             while batch := it.next():
                 people.extend(self._identity(r) for r in batch)
             it.close()
@@ -290,8 +312,14 @@ class MilvusGallery(Gallery):
         elif self.mode == "ann" and isinstance(self._ann_params, IvfParams):
             params["params"] = {"nprobe": self._ann_params.nprobe}
         with self._errors("search"):
-            hits = self._client.search(ENCS, data=list(queries), limit=fetch, anns_field="vector",
-                                       output_fields=["person_id"], search_params=params)
+            hits = self._client.search(
+                ENCS,
+                data=list(queries),
+                limit=fetch,
+                anns_field="vector",
+                output_fields=["person_id"],
+                search_params=params,
+            )
             wanted = sorted({int(h["entity"]["person_id"]) for row in hits for h in row})
             found = self._client.get(IDS, ids=wanted, output_fields=_ID_FIELDS) if wanted else []
         people = {int(r["person_id"]): self._identity(r) for r in found}

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from convapps.embedding_space import EmbeddingSpace
 from convapps.errors import (
     ConflictError,
     EmbeddingSpaceMismatchError,
@@ -30,7 +31,7 @@ from convapps.errors import (
     NotFoundError,
 )
 from convapps.gallery.ann import AnnIndex, HnswParams, IvfParams, build_ann
-from convapps.gallery.base import Gallery, GallerySpace, Identity, Match, SearchMode, SpaceLike
+from convapps.gallery.base import Gallery, Identity, Match, SearchMode
 from convapps.gallery.exact import EncodingMatrix
 
 FORMAT = "convapps-gallery"
@@ -65,8 +66,13 @@ class SqliteGallery(Gallery):
     ``ann``: the approximate index used when ``mode="ann"`` (HNSW by default)."""
 
     def __init__(
-        self, path: Path, *, space: SpaceLike | None = None, mode: SearchMode = "exact",
-        lock_timeout_s: float = 5.0, ann: HnswParams | IvfParams | None = None,
+        self,
+        path: Path,
+        *,
+        space: EmbeddingSpace | None = None,
+        mode: SearchMode = "exact",
+        lock_timeout_s: float = 5.0,
+        ann: HnswParams | IvfParams | None = None,
     ) -> None:
         super().__init__(space=space)
         self.path = Path(path)
@@ -74,7 +80,7 @@ class SqliteGallery(Gallery):
         self.mode = mode
         self._ann_params = ann or HnswParams()
         self._lock = threading.RLock()
-        self._space_cache: GallerySpace | None = None
+        self._space_cache: EmbeddingSpace | None = None
         self._matrix: EncodingMatrix | None = None
         self._ann: AnnIndex | None = None
         self._data_version = -1
@@ -85,9 +91,7 @@ class SqliteGallery(Gallery):
         except OSError as exc:
             raise GalleryUnreadableError(f"cannot create gallery {self.url}: {exc.strerror}") from exc
         with self._errors("open"):
-            self._db = sqlite3.connect(
-                self.path, timeout=lock_timeout_s, isolation_level=None, check_same_thread=False
-            )
+            self._db = sqlite3.connect(self.path, timeout=lock_timeout_s, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA foreign_keys = ON")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = FULL")
@@ -140,16 +144,15 @@ class SqliteGallery(Gallery):
                 f"gallery {self.url} has format version {meta.get('version')}; this convapps reads {VERSION}"
             )
 
-    def _stored_space(self) -> GallerySpace | None:
+    def _stored_space(self) -> EmbeddingSpace | None:
         if self._space_cache is None:
             with self._lock, self._errors("read"):
                 row = self._db.execute("SELECT value FROM meta WHERE key = 'space'").fetchone()
-            self._space_cache = GallerySpace.from_json(row[0]) if row else None
+            self._space_cache = EmbeddingSpace.from_json(row[0]) if row else None
         return self._space_cache
 
     def _identity(self, row: tuple[int, str, str, str, int]) -> Identity:
-        return Identity(id=row[0], name=row[1], metadata=json.loads(row[2]), created_at=row[3],
-                        n_encodings=row[4])
+        return Identity(id=row[0], name=row[1], metadata=json.loads(row[2]), created_at=row[3], n_encodings=row[4])
 
     def _row(self, name: str) -> tuple[int, str, str, str, int]:
         with self._lock, self._errors("read"):
@@ -163,8 +166,9 @@ class SqliteGallery(Gallery):
 
     # ---- writes -------------------------------------------------------------------------------
     def _insert_people(
-        self, rows: Sequence[tuple[str, NDArray[np.float32], dict[str, str | int | float | bool | None]]],
-        space: GallerySpace,
+        self,
+        rows: Sequence[tuple[str, NDArray[np.float32], dict[str, str | int | float | bool | None]]],
+        space: EmbeddingSpace,
     ) -> list[Identity]:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         people: list[Identity] = []
@@ -172,29 +176,37 @@ class SqliteGallery(Gallery):
             stored = db.execute("SELECT value FROM meta WHERE key = 'space'").fetchone()
             if stored is None:
                 db.execute("INSERT INTO meta VALUES ('space', ?)", (space.to_json(),))
-            elif GallerySpace.from_json(stored[0]) != space:  # another process enrolled first
+            elif EmbeddingSpace.from_json(stored[0]) != space:  # another process enrolled first
                 raise EmbeddingSpaceMismatchError(
-                    f"gallery {self.url} holds encodings of {GallerySpace.from_json(stored[0]).describe()}")
+                    f"gallery {self.url} holds encodings of {EmbeddingSpace.from_json(stored[0]).describe()}"
+                )
             for name, vectors, metadata in rows:
                 if db.execute("SELECT 1 FROM identities WHERE name = ?", (name,)).fetchone():
-                    raise ConflictError(f"{name!r} is already enrolled in gallery {self.url}; "
-                                        "use another name or remove it first")
-                cur = db.execute("INSERT INTO identities (name, metadata, created_at) VALUES (?, ?, ?)",
-                                 (name, json.dumps(metadata), now))
+                    raise ConflictError(
+                        f"{name!r} is already enrolled in gallery {self.url}; use another name or remove it first"
+                    )
+                cur = db.execute(
+                    "INSERT INTO identities (name, metadata, created_at) VALUES (?, ?, ?)",
+                    (name, json.dumps(metadata), now),
+                )
                 pid = int(cur.lastrowid or 0)
-                db.executemany("INSERT INTO encodings (identity_id, vector) VALUES (?, ?)",
-                               [(pid, v.astype("<f4").tobytes()) for v in vectors])
+                db.executemany(
+                    "INSERT INTO encodings (identity_id, vector) VALUES (?, ?)",
+                    [(pid, v.astype("<f4").tobytes()) for v in vectors],
+                )
                 people.append(Identity(pid, name, len(vectors), metadata, now))
         self._space_cache = space
         for person, (_, vectors, _) in zip(people, rows, strict=True):
             self._cache_add(person.id, vectors)
         return people
 
-    def _append(self, name: str, encodings: NDArray[np.float32], space: GallerySpace) -> Identity:
+    def _append(self, name: str, encodings: NDArray[np.float32], space: EmbeddingSpace) -> Identity:
         pid = self._row(name)[0]
         with self._transaction("add encodings to") as db:
-            db.executemany("INSERT INTO encodings (identity_id, vector) VALUES (?, ?)",
-                           [(pid, v.astype("<f4").tobytes()) for v in encodings])
+            db.executemany(
+                "INSERT INTO encodings (identity_id, vector) VALUES (?, ?)",
+                [(pid, v.astype("<f4").tobytes()) for v in encodings],
+            )
         self._cache_add(pid, encodings)
         return self.get(name)
 
@@ -231,8 +243,9 @@ class SqliteGallery(Gallery):
     def encodings_of(self, name: str) -> NDArray[np.float32]:
         pid = self._row(name)[0]
         with self._lock, self._errors("read"):
-            blobs = [r[0] for r in self._db.execute(
-                "SELECT vector FROM encodings WHERE identity_id = ? ORDER BY id", (pid,))]
+            blobs = [
+                r[0] for r in self._db.execute("SELECT vector FROM encodings WHERE identity_id = ? ORDER BY id", (pid,))
+            ]
         return np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), -1).astype(np.float32)
 
     def __len__(self) -> int:
@@ -258,8 +271,9 @@ class SqliteGallery(Gallery):
     def _cache_add(self, pid: int, vectors: NDArray[np.float32]) -> None:
         owners = np.full(len(vectors), pid, dtype=np.int64)
         if self._matrix is not None:
-            self._matrix = EncodingMatrix(np.concatenate([self._matrix.vectors, vectors]),
-                                          np.concatenate([self._matrix.owners, owners]))
+            self._matrix = EncodingMatrix(
+                np.concatenate([self._matrix.vectors, vectors]), np.concatenate([self._matrix.owners, owners])
+            )
         if self._ann is not None:
             self._ann.add(owners, vectors)
 

@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from convapps.errors import ConflictError, GalleryUnreadableError
-from convapps.gallery.base import Gallery, GallerySpace, Identity, Metadata
+from convapps.embedding_space import EmbeddingSpace
+from convapps.errors import AlreadyEnrolledError, GalleryUnreadableError
+from convapps.gallery.base import Gallery, Identity, Metadata
 
 FORMAT = "convapps-gallery-export-1"
 Person = tuple[str, NDArray[np.float32], Metadata]
@@ -43,7 +44,7 @@ def export_gallery(gallery: Gallery, file: Path) -> int:
     return len(names)
 
 
-def read_export(file: Path) -> tuple[GallerySpace | None, list[Person]]:
+def read_export(file: Path) -> tuple[EmbeddingSpace | None, list[Person]]:
     """The space and people of an export file; GalleryUnreadableError if it is not one."""
     try:
         with np.load(file, allow_pickle=False) as data:
@@ -54,7 +55,7 @@ def read_export(file: Path) -> tuple[GallerySpace | None, list[Person]]:
             counts, encodings = data["counts"], data["encodings"]
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise GalleryUnreadableError(f"{file} is not a readable convapps gallery export: {exc}") from exc
-    space = None if space_json == "null" else GallerySpace.from_json(space_json)
+    space = None if space_json == "null" else EmbeddingSpace.from_json(space_json)
     offsets = np.concatenate([[0], np.cumsum(counts)])
     if len(names) != len(counts) or offsets[-1] != len(encodings):
         raise GalleryUnreadableError(f"{file} is inconsistent (counts do not match the encodings)")
@@ -67,6 +68,6 @@ def import_gallery(gallery: Gallery, people: list[Person], *, skip_existing: boo
     existing = {p.name for p in gallery.identities()}
     clash = [n for n, _, _ in people if n in existing]
     if clash and not skip_existing:
-        raise ConflictError(f"{len(clash)} name(s) already enrolled, e.g. {clash[0]!r} (use --skip-existing)")
+        raise AlreadyEnrolledError(f"{len(clash)} name(s) already enrolled, e.g. {clash[0]!r}")
     todo = [p for p in people if p[0] not in existing]
     return gallery.enroll_many(todo) if todo else []

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -29,19 +28,6 @@ SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "BMP", "TIFF"})
 """PIL format names accepted (MPO is the multi-picture JPEG written by many cameras)."""
 
 ImageSource = str | Path | bytes | BinaryIO
-
-
-@dataclass(frozen=True)
-class ImageLimits:
-    """Limits applied when reading an image.
-
-    Attributes:
-        max_pixels: refuse images with more pixels than this (width x height, from the header).
-        max_side: if set, downsize so the longer side is at most this many pixels (aspect kept).
-    """
-
-    max_pixels: int = DEFAULT_MAX_PIXELS
-    max_side: int | None = None
 
 
 def _describe(source: ImageSource, name: str | None) -> str:
@@ -125,14 +111,11 @@ def load_image(
 
 def _decode(img: Image.Image, label: str, *, max_pixels: int, max_side: int | None) -> NDArray[np.uint8]:
     if img.format not in SUPPORTED_FORMATS:
-        raise NotAnImageError(
-            f"{label}: {img.format} images are not supported (use JPEG, PNG, WebP, BMP or TIFF)"
-        )
+        raise NotAnImageError(f"{label}: {img.format} images are not supported (use JPEG, PNG, WebP, BMP or TIFF)")
     width, height = img.size
     if width * height > max_pixels:
         raise ImageTooLargeError(
-            f"{label}: {width}x{height} = {width * height / 1e6:.1f} MP exceeds the limit of "
-            f"{max_pixels / 1e6:.1f} MP"
+            f"{label}: {width}x{height} = {width * height / 1e6:.1f} MP exceeds the limit of {max_pixels / 1e6:.1f} MP"
         )
     if width < 1 or height < 1:
         raise NotAnImageError(f"{label}: image has no pixels ({width}x{height})")

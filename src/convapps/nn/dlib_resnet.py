@@ -66,6 +66,9 @@ def add_prev(a: Tensor, b: Tensor) -> Tensor:
 
 
 class _ConvAffine(nn.Module):
+    weight: Tensor
+    bias: Tensor
+
     def __init__(self, conv: ConvWeights, affine: tuple[Tensor, Tensor]) -> None:
         super().__init__()
         # fold the affine (gamma, beta) into the convolution: gamma (W x + b) + beta
@@ -80,6 +83,9 @@ class _ConvAffine(nn.Module):
 
 class DlibResNet(nn.Module):
     """The 29-conv-layer ResNet of ``dlib_face_recognition_resnet_model_v1`` (inference only)."""
+
+    fc: Tensor
+    mean: Tensor
 
     def __init__(
         self,

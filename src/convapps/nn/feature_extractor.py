@@ -95,6 +95,10 @@ class FeatureExtractor(nn.Module):
         model_id: a short id of the weights, e.g. ``"vgg16-hed-bsds500"``.
     """
 
+    _order: torch.Tensor
+    _mean: torch.Tensor
+    _std: torch.Tensor
+
     def __init__(
         self,
         layers: Sequence[tuple[str, nn.Module, LayerGeometry]],
@@ -166,9 +170,7 @@ class FeatureExtractor(nn.Module):
         """
         if isinstance(image, np.ndarray):
             if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-                raise InvalidInputError(
-                    f"expected an RGB uint8 (H, W, 3) image, got {image.dtype} {image.shape}"
-                )
+                raise InvalidInputError(f"expected an RGB uint8 (H, W, 3) image, got {image.dtype} {image.shape}")
             batch = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 255.0
         else:
             batch = image.float()

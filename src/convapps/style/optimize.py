@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 import torch
 
@@ -170,7 +171,7 @@ def optimize_pixels(
         return j
 
     for step in range(1, steps + 1):
-        optimizer.step(closure)
+        optimizer.step(cast(Callable[[], float], closure))  # torch types it float; both accept the loss tensor
         with torch.no_grad():
             g.clamp_(0.0, 1.0)  # keep G a valid image (as the tutorial does); L-BFGS tolerates the projection
         if on_step is not None:

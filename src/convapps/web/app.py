@@ -79,7 +79,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         description=(
             "Every route except `GET /api/health` needs an API key: `Authorization: Bearer cvk_...` "
             "(create one with `convapps serve keys create NAME`). Uploads are multipart files; images "
-            "are recognised by content. Errors are JSON: `{\"error\": {\"type\", \"message\", \"status\"}}`."
+            'are recognised by content. Errors are JSON: `{"error": {"type", "message", "status"}}`.'
         ),
         lifespan=lifespan,
         openapi_url=None,
@@ -111,7 +111,9 @@ def _add_middleware(app: FastAPI, settings: WebSettings) -> None:
 
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=list(settings.cors_origins), allow_credentials=False,
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_credentials=False,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type"],
         )

@@ -8,6 +8,7 @@ Finished jobs, with their result images, are forgotten after ``ttl_s`` seconds.
 
 from __future__ import annotations
 
+import builtins
 import logging
 import threading
 import time
@@ -122,7 +123,7 @@ class JobPool:
             mine = [self._copy(j) for j in self._jobs.values() if j.owner == owner]
         return sorted(mine, key=lambda j: j.created, reverse=True)
 
-    def list_all(self) -> list[Job]:
+    def list_all(self) -> builtins.list[Job]:  # `list` here is the method above
         """Every job of every owner (for health counts)."""
         with self._lock:
             return [self._copy(j) for j in self._jobs.values()]
@@ -162,8 +163,15 @@ class JobPool:
         else:
             self._finish(job_id, "done", message="done", results=tuple(results))
 
-    def _finish(self, job_id: str, state: JobState, *, message: str, error: str | None = None,
-                results: tuple[JobResult, ...] = ()) -> None:
+    def _finish(
+        self,
+        job_id: str,
+        state: JobState,
+        *,
+        message: str,
+        error: str | None = None,
+        results: tuple[JobResult, ...] = (),
+    ) -> None:
         with self._lock:
             job = self._jobs.get(job_id)
             if job is None:
@@ -173,8 +181,9 @@ class JobPool:
             if state == "done":
                 job.progress = 1.0
 
-    def _update(self, job_id: str, *, progress: float | None = None, message: str | None = None,
-                preview: bytes | None = None) -> None:
+    def _update(
+        self, job_id: str, *, progress: float | None = None, message: str | None = None, preview: bytes | None = None
+    ) -> None:
         with self._lock:
             job = self._jobs.get(job_id)
             if job is None or job.state != "running":

@@ -70,6 +70,11 @@ class HostGuardMiddleware:
             await self.app(scope, receive, send)
             return
         body = json.dumps(error_body(400, "InvalidHostError", "invalid Host header for this service")).encode()
-        await send({"type": "http.response.start", "status": 400,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 400,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

@@ -68,8 +68,15 @@ class WebSettings:
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
             raise InvalidInputError(f"port must be in 1..65535, got {self.port}")
-        for name in ("max_upload_bytes", "max_request_bytes", "max_files", "max_pixels", "max_side",
-                     "job_workers", "job_queue"):
+        for name in (
+            "max_upload_bytes",
+            "max_request_bytes",
+            "max_files",
+            "max_pixels",
+            "max_side",
+            "job_workers",
+            "job_queue",
+        ):
             if getattr(self, name) < 1:
                 raise InvalidInputError(f"{name} must be >= 1, got {getattr(self, name)}")
         if "*" in self.cors_origins:

@@ -55,12 +55,18 @@ class BodyLimitMiddleware:
     async def _refuse(self, send: Send) -> None:
         message = f"request body exceeds the limit of {_mib(self.limit)}"
         body = json.dumps(error_body(413, "UploadTooLargeError", message)).encode()
-        await send({
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                        (b"connection", b"close"), (b"cache-control", b"no-store")],
-        })
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                    (b"cache-control", b"no-store"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

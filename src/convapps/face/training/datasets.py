@@ -1,6 +1,6 @@
 """Training and evaluation sets of LFW View 1 / View 2, split by identity, with the leak checks.
 
-Protocol (issue #5): train on the people of ``peopleDevTrain.txt`` having >= 2 images (a seeded 10% of
+Protocol: train on the people of ``peopleDevTrain.txt`` having >= 2 images (a seeded 10% of
 those identities is held out for validation / early stopping), choose thresholds on
 ``pairsDevTrain.txt``, report on ``pairsDevTest.txt``. :func:`view1_identities` asserts in code that no
 identity of ``peopleDevTest.txt`` or ``pairsDevTest.txt`` is trained on.
@@ -16,9 +16,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from convapps.errors import InvalidInputError
-from convapps.face.training.lfw import (
+from convapps.face.lfw import (
     FaceImage,
-    FacePair,
     assert_disjoint_identities,
     check_lfw_root,
     identity_split,
@@ -72,37 +71,6 @@ def view1_identities(
     train = identity_set(people_images({n: people[n] for n in train_names}))
     val = identity_set(people_images({n: people[n] for n in val_names}))
     return train, val
-
-
-@dataclass(frozen=True)
-class PairIndex:
-    """Pairs as indices into a list of distinct ``images``: ``first``, ``second`` ``(M,)``, ``same`` ``(M,)``."""
-
-    images: list[FaceImage]
-    first: NDArray[np.int64]
-    second: NDArray[np.int64]
-    same: NDArray[np.bool_]
-    folds: NDArray[np.int64]
-
-
-def pair_index(pairs: Sequence[FacePair]) -> PairIndex:
-    """Index ``pairs`` over their distinct images (each image is encoded once)."""
-    images = pair_images(pairs)
-    where = {im: i for i, im in enumerate(images)}
-    return PairIndex(
-        images,
-        np.asarray([where[p.first] for p in pairs], dtype=np.int64),
-        np.asarray([where[p.second] for p in pairs], dtype=np.int64),
-        np.asarray([p.same for p in pairs], dtype=bool),
-        np.asarray([p.fold for p in pairs], dtype=np.int64),
-    )
-
-
-def pair_distances(encodings: NDArray[np.float32], index: PairIndex) -> NDArray[np.float64]:
-    """The lecture's ``d = ||f(x_i) - f(x_j)||^2`` of every pair, from encodings ``(N, D)`` of ``index.images``."""
-    e = np.asarray(encodings, dtype=np.float64)
-    diff = e[index.first] - e[index.second]
-    return np.einsum("md,md->m", diff, diff)
 
 
 def sample_pairs(

@@ -65,8 +65,9 @@ class FaceDesk:
             return FeatureHealth(available=False, problems=[self.problem or "faces unavailable"])
         detector = f"dlib-{self.pipeline.config.detector}-detector"
         models = [("face detector", detector, True), ("face encoder", self.pipeline.encoder.space.model_id, True)]
-        return FeatureHealth(available=True, models=models, gallery_size=len(self.gallery),
-                             gallery_backend=self.backend)
+        return FeatureHealth(
+            available=True, models=models, gallery_size=len(self.gallery), gallery_backend=self.backend
+        )
 
     def close(self) -> None:
         if self.gallery is not None:
@@ -138,11 +139,10 @@ class FaceDesk:
         space = pipeline.encoder.space
         source = getattr(pipeline.encoder, "default_tau_source", "") or "the encoder's default"
         tau = pipeline.default_tau
-        return Threshold(tau=tau, tau_l2=squared_to_l2(tau), metric=space.metric, model_id=space.model_id,
-                         source=str(source))
+        return Threshold(
+            tau=tau, tau_l2=squared_to_l2(tau), metric=space.metric, model_id=space.model_id, source=str(source)
+        )
 
 
 def build(settings: WebSettings) -> FaceDesk:
     return FaceDesk(settings)
-
-

@@ -71,16 +71,17 @@ class StyleStudio:
         self.model_id: str | None = None
         self.problem: str | None = None
         try:
-            from convapps.models.vgg import load_vgg16
+            from convapps.models.registry import DEFAULT_FEATURES_NETWORK, load_network
 
-            self.model_id = load_vgg16().model_id
+            self.model_id = load_network(DEFAULT_FEATURES_NETWORK).model_id
         except ConvappsError as err:
             self.problem = f"style transfer unavailable: {err}"
 
     def health(self) -> FeatureHealth:
         models = [("style", self.model_id, True)] if self.model_id else []
-        return FeatureHealth(available=self.problem is None, models=models,
-                             problems=[self.problem] if self.problem else [])
+        return FeatureHealth(
+            available=self.problem is None, models=models, problems=[self.problem] if self.problem else []
+        )
 
     def close(self) -> None:
         return None
@@ -88,13 +89,20 @@ class StyleStudio:
     @staticmethod
     def presets() -> list[dict[str, object]]:
         return [
-            {"name": name, "description": PRESET_NOTES.get(name, ""), "size": cfg.size, "scales": cfg.scales,
-             "iterations": list(cfg.steps_per_scale()), "default": name == "preview"}
+            {
+                "name": name,
+                "description": PRESET_NOTES.get(name, ""),
+                "size": cfg.size,
+                "scales": cfg.scales,
+                "iterations": list(cfg.steps_per_scale()),
+                "default": name == "preview",
+            }
             for name, cfg in PRESETS.items()
         ]
 
-    def work(self, content: NDArray[np.uint8], styles: list[NDArray[np.uint8]], config: StyleConfig,
-             label: str) -> Work:
+    def work(
+        self, content: NDArray[np.uint8], styles: list[NDArray[np.uint8]], config: StyleConfig, label: str
+    ) -> Work:
         """The job function: run the transfer, report progress by optimiser work done, return a PNG."""
         if self.problem:
             raise InvalidInputError(self.problem)
@@ -109,8 +117,10 @@ class StyleStudio:
 
             def on_step(info: StepInfo) -> None:
                 done["work"] += weights[min(info.scale, len(weights) - 1)]
-                progress(done["work"] / total if total else 1.0,
-                         f"scale {info.scale + 1}/{len(weights)}, step {info.step}/{info.steps}")
+                progress(
+                    done["work"] / total if total else 1.0,
+                    f"scale {info.scale + 1}/{len(weights)}, step {info.step}/{info.steps}",
+                )
 
             def on_snapshot(scale: int, step: int, g: torch.Tensor) -> None:
                 pixels = np.clip(np.rint(g[0].permute(1, 2, 0).numpy() * 255.0), 0, 255).astype(np.uint8)

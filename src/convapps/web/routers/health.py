@@ -28,8 +28,13 @@ def health(services: ServicesDep) -> Health:
             gallery_size, backend = report.gallery_size, report.gallery_backend
     active = sum(1 for j in services.jobs.list_all() if j.state in ("queued", "running"))
     return Health(
-        status="ok" if not problems else "degraded", version=__version__, models=models,
-        gallery_size=gallery_size, gallery_backend=backend, features=features, jobs_active=active,
+        status="ok" if not problems else "degraded",
+        version=__version__,
+        models=models,
+        gallery_size=gallery_size,
+        gallery_backend=backend,
+        features=features,
+        jobs_active=active,
         problems=problems,
     )
 
@@ -37,6 +42,10 @@ def health(services: ServicesDep) -> Health:
 @router.get("/session", response_model=WhoAmI, summary="The API key of this request and the upload limits")
 def session(services: ServicesDep, key: KeyDep) -> WhoAmI:
     s = services.settings
-    limits = {"max_upload_bytes": s.max_upload_bytes, "max_request_bytes": s.max_request_bytes,
-              "max_files": s.max_files, "max_pixels": s.max_pixels}
+    limits = {
+        "max_upload_bytes": s.max_upload_bytes,
+        "max_request_bytes": s.max_request_bytes,
+        "max_files": s.max_files,
+        "max_pixels": s.max_pixels,
+    }
     return WhoAmI(key_id=key.id, key_name=key.name, created=key.created, limits=limits)

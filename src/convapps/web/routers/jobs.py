@@ -16,12 +16,21 @@ router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 def job_view(job: Job) -> JobView:
     """The public view of a job (results as URLs, never inline bytes)."""
     return JobView(
-        id=job.id, kind=job.kind, state=job.state, progress=round(job.progress, 4), message=job.message,
-        error=job.error, created=job.created, started=job.started, finished=job.finished,
-        has_preview=job.preview is not None, params=job.params,
+        id=job.id,
+        kind=job.kind,
+        state=job.state,
+        progress=round(job.progress, 4),
+        message=job.message,
+        error=job.error,
+        created=job.created,
+        started=job.started,
+        finished=job.finished,
+        has_preview=job.preview is not None,
+        params=job.params,
         results=[
-            JobResultInfo(index=i, name=r.name, media_type=r.media_type, caption=r.caption,
-                          url=f"/api/jobs/{job.id}/results/{i}")
+            JobResultInfo(
+                index=i, name=r.name, media_type=r.media_type, caption=r.caption, url=f"/api/jobs/{job.id}/results/{i}"
+            )
             for i, r in enumerate(job.results)
         ],
     )

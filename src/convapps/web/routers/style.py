@@ -31,8 +31,12 @@ def presets(services: ServicesDep, key: KeyDep) -> list[StylePreset]:
     return [StylePreset.model_validate(p) for p in studio(services).presets()]
 
 
-@router.post("/jobs", response_model=JobView, status_code=status.HTTP_202_ACCEPTED,
-             summary="Start a style transfer: content photo + one or more style images")
+@router.post(
+    "/jobs",
+    response_model=JobView,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Start a style transfer: content photo + one or more style images",
+)
 def submit(
     services: ServicesDep,
     key: KeyDep,
@@ -42,8 +46,9 @@ def submit(
     size: Annotated[int | None, Form(description="long side of the result in pixels (32-1024)")] = None,
     steps: Annotated[int | None, Form(description="optimiser steps per scale (1-1000)")] = None,
     style_weight: Annotated[float | None, Form(description="beta, relative to alpha = 1")] = None,
-    color: Annotated[Literal["none", "luminance", "histogram"], Form(description="keep the content's colours")]
-    = "none",
+    color: Annotated[
+        Literal["none", "luminance", "histogram"], Form(description="keep the content's colours")
+    ] = "none",
 ) -> JobView:
     feature = studio(services)
     settings = services.settings
@@ -51,7 +56,12 @@ def submit(
     config = StyleOptions(preset=preset, size=size, steps=steps, style_weight=style_weight, color=color).config()
     content_rgb = read_image(content, settings, max_side=config.size)
     style_rgbs = [read_image(s, settings, max_side=config.size) for s in styles]
-    params: dict[str, object] = {"preset": preset, "size": config.size, "steps": list(config.steps_per_scale()),
-                                 "styles": len(style_rgbs), "color": color}
+    params: dict[str, object] = {
+        "preset": preset,
+        "size": config.size,
+        "steps": list(config.steps_per_scale()),
+        "styles": len(style_rgbs),
+        "color": color,
+    }
     work = feature.work(content_rgb, style_rgbs, config, "convapps-style")
     return job_view(services.jobs.submit("style", key.id, work, params=params))

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Form, UploadFile, status
 
 from convapps.errors import InvalidInputError
+from convapps.models.registry import DEFAULT_FEATURES_NETWORK, network_names
 from convapps.web.auth import KeyDep
 from convapps.web.features.viz import PatchViewer, VizOptions, build
 from convapps.web.routers.jobs import job_view
@@ -32,8 +33,12 @@ def options(services: ServicesDep, key: KeyDep) -> VizChoices:
     return VizChoices.model_validate(viewer(services).options())
 
 
-@router.post("/jobs", response_model=JobView, status_code=status.HTTP_202_ACCEPTED,
-             summary="Start a top-patches run over uploaded images")
+@router.post(
+    "/jobs",
+    response_model=JobView,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Start a top-patches run over uploaded images",
+)
 def submit(
     services: ServicesDep,
     key: KeyDep,
@@ -41,14 +46,20 @@ def submit(
     layers: Annotated[str, Form(description="'1-5', '1,3', or a layer name such as relu4_1")] = "1-5",
     units: Annotated[int, Form(description="units shown per layer (1-32)")] = 8,
     unit_mode: Annotated[Literal["top", "random"], Form(description="most active units, or a random draw")] = "top",
-    network: Annotated[Literal["vgg16", "efficientnet-lite0"], Form()] = "vgg16",
+    network: Annotated[str, Form(description=f"one of {', '.join(network_names(role='features'))}")] = (
+        DEFAULT_FEATURES_NETWORK
+    ),
 ) -> JobView:
     feature = viewer(services)
     check_file_count(images, services.settings)
     config = VizOptions(network=network, layers=layers, units=units, unit_mode=unit_mode).config()
     arrays = [read_image(f, services.settings, max_side=2 * config.size) for f in images]
     config = replace(config, k=min(config.k, len(arrays)))  # no empty columns for a handful of images
-    params: dict[str, object] = {"network": network, "layers": layers, "units": f"{unit_mode}:{units}",
-                                 "images": len(arrays)}
+    params: dict[str, object] = {
+        "network": config.network,
+        "layers": layers,
+        "units": f"{unit_mode}:{units}",
+        "images": len(arrays),
+    }
     work = feature.work(arrays, config)
     return job_view(services.jobs.submit("viz", key.id, work, params=params))

@@ -19,6 +19,7 @@ import torch
 from convapps.core.topk import DEFAULT_K
 from convapps.errors import InvalidInputError
 from convapps.io.images import save_image
+from convapps.models.registry import DEFAULT_FEATURES_NETWORK
 from convapps.viz.grid import GridLayout, render_grid
 from convapps.viz.networks import ProbeNetwork, load_probe_network
 from convapps.viz.patches import LayerPatches, layer_patches, render_tiles
@@ -26,24 +27,20 @@ from convapps.viz.report import write_index_html
 from convapps.viz.tracking import TrackingResult, list_image_files, track_top_patches
 from convapps.viz.units import UnitSelection
 
-DEFAULT_BATCH_SIZE: dict[str, int] = {"vgg16": 1, "efficientnet-lite0": 16}
-"""Measured on 2 CPU cores (128 images): VGG16's 224 px activations are memory-bound in batches (5.4 img/s
-at batch 1, 5.2 at 2, 4.4 at 16, and 16x the activation memory). EfficientNet-Lite0 keeps its earlier
-default of 16 (~34 img/s; batch 1 ~40, batches of 4-8 ~40-50 in noisy short runs: not yet re-tuned)."""
-
 
 @dataclass(frozen=True)
 class TopPatchesConfig:
     """Settings of a top-patches run (defaults: the lecture's nine patches, layers 1-5, 8 random units)."""
 
-    network: str = "vgg16"
+    network: str = DEFAULT_FEATURES_NETWORK
+    """A registered ``features`` network (name or alias), see :mod:`convapps.models.registry`."""
     layers: str = "1-5"
     units: str = "random:8"
     k: int = DEFAULT_K
     size: int = 224
     """Images are scaled (shorter side) and centre-cropped to size x size before the network."""
     batch_size: int | None = None
-    """Images per forward pass; None = the network's default (:data:`DEFAULT_BATCH_SIZE`)."""
+    """Images per forward pass; None = the network's default (its spec's ``probe_batch_size``)."""
     tile: int = 64
     """Pixels per crop in the grid PNGs."""
     seed: int = 0
@@ -80,7 +77,7 @@ def top_patches(
 
     ``on_total(n)`` is called once with the number of files before the pass; ``progress(n)`` after each batch.
     Raises :class:`~convapps.errors.InvalidInputError` / :class:`~convapps.errors.NotFoundError` for an
-    empty or missing folder, unknown layers, malformed ``--units``, or no readable image.
+    empty or missing folder, unknown layers, malformed units, or no readable image.
     """
     if config.k < 1 or config.tile < 8:
         raise InvalidInputError(f"k must be >= 1 and tile >= 8, got {config.k} and {config.tile}")
@@ -96,9 +93,13 @@ def top_patches(
     if on_total is not None:
         on_total(len(files))
     tracked = track_top_patches(
-        net, [probe.name for probe in probe_layers], files,
-        size=config.size, k=config.k, progress=progress,
-        batch_size=config.batch_size or DEFAULT_BATCH_SIZE.get(config.network, 8),
+        net,
+        [probe.name for probe in probe_layers],
+        files,
+        size=config.size,
+        k=config.k,
+        progress=progress,
+        batch_size=config.batch_size or net.batch_size,
     )
     layers: list[LayerPatches] = []
     for probe in probe_layers:
@@ -127,15 +128,29 @@ def _write_outputs(
         f"units: {config.units}. Grey = outside the image (zero padding). Numbers: activation at the argmax."
     )
     html = write_index_html(
-        out_dir / "index.html", written, layout=layout, summary=summary,
+        out_dir / "index.html",
+        written,
+        layout=layout,
+        summary=summary,
         title=f"What {net.name} units respond to ({net.model_id})",
         images_root=Path(os.path.commonpath([p.parent for p in tracked.files])),
     )
-    meta = {"network": net.name, "model_id": net.model_id, "size": config.size, "k": config.k,
-            "images_used": tracked.images_used, "skipped": [str(p) for p, _ in tracked.skipped],
-            "layers": [layer.to_json() for layer in written]}
+    meta = {
+        "network": net.name,
+        "model_id": net.model_id,
+        "size": config.size,
+        "k": config.k,
+        "images_used": tracked.images_used,
+        "skipped": [str(p) for p, _ in tracked.skipped],
+        "layers": [layer.to_json() for layer in written],
+    }
     (out_dir / "patches.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
     return TopPatchesReport(
-        network=net.name, model_id=net.model_id, layers=tuple(written), images_used=tracked.images_used,
-        skipped=tuple(tracked.skipped), out_dir=out_dir, html=html,
+        network=net.name,
+        model_id=net.model_id,
+        layers=tuple(written),
+        images_used=tracked.images_used,
+        skipped=tuple(tracked.skipped),
+        out_dir=out_dir,
+        html=html,
     )

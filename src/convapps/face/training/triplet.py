@@ -1,11 +1,10 @@
-"""Trainers of the similarity function (issue #5) on top of the one fit loop.
+"""Training a face encoder f(x) with the triplet loss on top of the generic fit loop.
 
-- :func:`train_triplet_encoder`: a face encoder (compact CNN on chips, or a projection head on cached
-  pretrained encodings) trained with the triplet loss and online mining (or the contrastive loss) on
-  P x K batches; a per-step progress bar shows the loss and the fraction of active triplets.
-- :func:`train_siamese_head`: the logistic head ``sigmoid(sum_k w_k x_k + b)`` on pairs of cached encodings.
+:func:`train_triplet_encoder`: a face encoder (compact CNN on chips, or a projection head on cached
+pretrained encodings) trained with the triplet loss and online mining (or the contrastive loss) on
+P x K batches; a per-step progress bar shows the loss and the fraction of active triplets.
 
-Both call :func:`convapps.training.fit`: seeds, checkpoints (``last.pt``/``best.pt``), ``resume`` and
+It calls :func:`convapps.training.fit`: seeds, checkpoints (``last.pt``/``best.pt``), ``resume`` and
 early stopping come from there. The mean fraction of active triplets of each epoch is stored in the
 epoch's metrics as ``val_train_active`` (and ``val_train_active_all``: the share of *all* valid triplets
 of the batch with non-zero loss, the strategy-independent yardstick), so it survives a resume.
@@ -24,13 +23,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from convapps.core.siamese import siamese_loss
 from convapps.core.triplet import Mining, batch_all_triplet_loss, mined_triplet_loss, pairwise_squared_distances
-from convapps.face.training.evaluation import auc as roc_auc_of
-from convapps.face.training.evaluation import roc_curve
+from convapps.face.metrics import auc, roc_curve
 from convapps.face.training.sampler import PKSampler
 from convapps.nn.face_encoder import augment_batch
-from convapps.nn.siamese_head import SiameseHead
 from convapps.training.config import FitConfig, OptimizerConfig
 from convapps.training.loop import EpochLog, FitResult, fit
 
@@ -148,7 +144,7 @@ def identity_auc(emb: torch.Tensor, labels: torch.Tensor) -> float:
     i, j = torch.triu_indices(len(labels), len(labels), offset=1)
     same = (labels[i] == labels[j]).numpy()
     far, tar, _ = roc_curve(d[i, j].numpy(), same)
-    return roc_auc_of(far, tar)
+    return auc(far, tar)
 
 
 def train_triplet_encoder(
@@ -212,49 +208,6 @@ def _sorted_batches(val: tuple[torch.Tensor, torch.Tensor], size: int = 64) -> l
     return [(x[i : i + size], y[i : i + size]) for i in range(0, len(y), size)]
 
 
-@dataclass(frozen=True)
-class SiameseTrainConfig:
-    """Settings of :func:`train_siamese_head`: full-batch-ish Adam on cached pair encodings."""
-
-    kind: Literal["abs", "chi2"] = "abs"
-    epochs: int = 60
-    batch_size: int = 256
-    lr: float = 1e-2
-    weight_decay: float = 1e-4
-    seed: int = 0
-    progress: bool = False
-
-
-def train_siamese_head(
-    first: torch.Tensor,
-    second: torch.Tensor,
-    same: torch.Tensor,
-    cfg: SiameseTrainConfig,
-    *,
-    checkpoint_dir: Path | None = None,
-    resume: bool = False,
-) -> tuple[SiameseHead, FitResult]:
-    """Fit the logistic head on pairs of encodings ``first``, ``second`` ``(M, D)`` with labels ``same`` ``(M,)``."""
-    head = SiameseHead(first.shape[1], kind=cfg.kind)
-    config = FitConfig(
-        epochs=cfg.epochs,
-        batch_size=cfg.batch_size,
-        optimizer=OptimizerConfig(name="adam", lr=cfg.lr, weight_decay=cfg.weight_decay, lr_schedule="cosine"),
-        seed=cfg.seed,
-        monitor="train_loss",
-        patience=None,
-        checkpoint_dir=checkpoint_dir,
-        resume=resume,
-        progress=cfg.progress,
-    )
-
-    def loss(model: torch.nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        return siamese_loss(model(batch[0], batch[1]), batch[2])
-
-    result = fit(head, (first, second, same.float()), loss=loss, config=config)
-    return head, result
-
-
 def active_history(result: FitResult) -> np.ndarray:
     """``(epochs, 2)``: mean active fraction of the mined triplets and of all valid triplets per epoch."""
     return np.asarray(
@@ -267,11 +220,9 @@ def active_history(result: FitResult) -> np.ndarray:
 
 __all__ = [
     "PKBatches",
-    "SiameseTrainConfig",
     "TripletTrainConfig",
     "active_history",
     "embed",
     "identity_auc",
-    "train_siamese_head",
     "train_triplet_encoder",
 ]

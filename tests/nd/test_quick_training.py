@@ -1,4 +1,4 @@
-"""Quick training of the nd use cases (``training/nd_*.py``) on small real subsets: the 1D net must beat
+"""Quick training of the nd use cases (``nd/training/``) on small real subsets: the 1D net must beat
 the majority-class baseline on ECG200's official test split and on MIT-BIH 100 beats; the 3D net must
 rank AdrenalMNIST3D volumes better than chance. A model bundle round-trips and predicts."""
 
@@ -14,11 +14,11 @@ from convapps.errors import CheckpointError
 from convapps.nd.bundle import load_bundle
 from convapps.nd.ecg import ecg_from_record, ecg_from_ucr
 from convapps.nd.predict import predict_file
+from convapps.nd.training.classifier import train_classifier
+from convapps.nd.training.runs import train_and_report
 from convapps.nd.volume import volume_from_npz
 from convapps.nn.convnet import ConvNetConfig
 from convapps.training import FitConfig, OptimizerConfig
-from convapps.training.nd_runs import train_and_report
-from convapps.training.nd_train import train_classifier
 
 pytestmark = pytest.mark.shared_data
 SMALL_1D = ConvNetConfig(ndim=1, channels=(16, 32, 32), kernels=(7, 5, 3))

@@ -20,7 +20,7 @@ from PIL import Image
 from convapps.viz.networks import ProbeNetwork, load_probe_network
 from convapps.viz.patches import LayerPatches
 from convapps.viz.samples import package_images
-from convapps.viz.top_patches import TopPatchesConfig, TopPatchesReport, top_patches
+from convapps.viz.top_patch_run import TopPatchesConfig, TopPatchesReport, top_patches
 from convapps.viz.tracking import load_square
 
 SIZE = 224
@@ -133,6 +133,7 @@ def test_outputs_grids_html_and_json(vgg_report: TopPatchesReport, image_files: 
     html = vgg_report.html.read_text()
     meta = json.loads((vgg_report.out_dir / "patches.json").read_text())
     assert meta["images_used"] == readable
+    assert (meta["network"], meta["model_id"]) == ("vgg16-hed", "vgg16-hed-bsds500")  # "vgg16" is an alias
     for layer in vgg_report.layers:
         assert layer.layer.label in html
         assert layer.grid is not None and layer.grid.name in html

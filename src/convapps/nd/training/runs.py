@@ -1,5 +1,5 @@
-"""End-to-end training runs for the CLI and the benchmarks: train, evaluate, write the report, the
-confusion matrices and a model bundle ``model.pt`` that ``convapps nd predict`` reads."""
+"""End-to-end training runs: train, evaluate, write the report, the confusion matrices and a model
+bundle ``model.pt`` that :func:`convapps.nd.predict.predict_file` reads."""
 
 from __future__ import annotations
 
@@ -11,11 +11,14 @@ from pathlib import Path
 
 from convapps.nd.bundle import ModelBundle, Task, save_bundle
 from convapps.nd.datasets import ClassifierData, Normalize
+from convapps.nd.training.classifier import TrainOutcome, train_classifier
+from convapps.nd.training.report import write_report
 from convapps.nn.convnet import ConvNetConfig
 from convapps.training import FitConfig
 from convapps.training.metrics import ClassificationReport
-from convapps.training.nd_report import write_report
-from convapps.training.nd_train import TrainOutcome, train_classifier
+
+TASK_NORMALIZE: dict[Task, Normalize] = {"ecg": "zscore", "volume": "unit"}
+"""How the ``nd.ecg`` and ``nd.volume`` loaders normalise each task's samples."""
 
 
 @dataclass(frozen=True)
@@ -33,15 +36,25 @@ def train_and_report(
     task: Task,
     model_config: ConvNetConfig,
     fit_config: FitConfig,
-    out_dir: Path,
-    title: str,
-    normalize: Normalize,
+    out_dir: str | Path,
+    title: str | None = None,
+    normalize: Normalize | None = None,
     balanced: bool = False,
     flips: bool = False,
     sample_rate: float | None = None,
 ) -> RunSummary:
     """Train with checkpoints in ``out_dir/checkpoints``; write ``model.pt``, ``report.json`` and
-    ``confusion_{val,test}.png`` into ``out_dir``."""
+    ``confusion_{val,test}.png`` into ``out_dir``.
+
+    ``title`` heads the report (default: the folder's name); ``normalize`` is recorded in the bundle for
+    prediction (default: the task's convention, ``"zscore"`` for ECG, ``"unit"`` for volumes, as the
+    ``nd.ecg`` and ``nd.volume`` loaders prepare data). ``balanced``, ``flips``: see
+    :func:`~convapps.nd.training.classifier.train_classifier`; ``sample_rate`` (Hz) of the signals, when
+    known, lets prediction cut beats from records at the training rate.
+    """
+    out_dir = Path(out_dir)
+    title = out_dir.name if title is None else title
+    normalize = TASK_NORMALIZE[task] if normalize is None else normalize
     started = time.perf_counter()
     fit_config = replace(fit_config, checkpoint_dir=out_dir / "checkpoints")
     outcome = train_classifier(data, model_config=model_config, fit_config=fit_config, balanced=balanced, flips=flips)

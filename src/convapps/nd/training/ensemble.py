@@ -9,10 +9,10 @@ import numpy as np
 import torch
 
 from convapps.nd.datasets import ClassifierData, stratified_folds
+from convapps.nd.training.classifier import train_classifier
 from convapps.nn.convnet import ConvNet, ConvNetConfig
 from convapps.training import FitConfig
 from convapps.training.metrics import ClassificationReport, classification_report, predict_proba
-from convapps.training.nd_train import train_classifier
 
 
 @dataclass(frozen=True)

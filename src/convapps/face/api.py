@@ -1,0 +1,105 @@
+"""The face front door: a handful of functions a newcomer can use from a notebook.
+
+    >>> from convapps import face                                          # doctest: +SKIP
+    >>> face.verify("me.jpg", "passport.jpg").same                         # 1:1, d <= tau
+    >>> face.enroll("Ada Lovelace", ["ada.jpg"], gallery="team.db")        # one photo is enough
+    >>> [r.label for r in face.identify("group.jpg", gallery="team.db")]   # 1:K, or "not recognized"
+
+Images are paths, bytes or RGB uint8 arrays ``(H, W, 3)``. ``gallery`` is an open
+:class:`~convapps.gallery.Gallery` or a gallery URL (a path, ``sqlite:///...``, ``milvus://host:port``;
+None = the default gallery of the user's data folder). The default pipeline (dlib HOG detector, 5-point
+alignment, dlib's 128-d ResNet) loads once, on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import cast
+
+import numpy as np
+from numpy.typing import NDArray
+
+from convapps.face import recognition, verification
+from convapps.face.pipeline import DetectedFace, FacePipeline, default_pipeline
+from convapps.face.recognition import IdentityVerification, ImageInput, Recognition
+from convapps.face.verification import VerificationResult
+from convapps.gallery import Gallery, Identity, Metadata, open_gallery
+from convapps.io.images import load_image
+
+GalleryInput = Gallery | str | Path | None
+
+
+def _rgb(image: ImageInput) -> NDArray[np.uint8]:
+    return image if isinstance(image, np.ndarray) else load_image(image)
+
+
+@contextmanager
+def _gallery(gallery: GalleryInput, pipeline: FacePipeline, *, create: bool) -> Iterator[Gallery]:
+    """Use an open gallery as it is; open (and close) one given by URL."""
+    if isinstance(gallery, Gallery):
+        yield gallery
+        return
+    with open_gallery(gallery, space=pipeline.encoder.space, create=create) as opened:
+        yield opened
+
+
+def detect(image: ImageInput, *, pipeline: FacePipeline | None = None) -> list[DetectedFace]:
+    """Every face of an image (largest first): box ``(left, top, right, bottom)``, score, 5 landmarks."""
+    return (pipeline or default_pipeline()).detect(_rgb(image))
+
+
+def encode(image: ImageInput, *, pipeline: FacePipeline | None = None) -> NDArray[np.float32]:
+    """The encodings f(x) ``(N, 128)`` of the N faces of an image (largest first; ``(0, 128)`` if none)."""
+    pipe = pipeline or default_pipeline()
+    faces = pipe.encode_faces(_rgb(image))
+    if not faces:
+        return np.zeros((0, pipe.encoder.space.dim), dtype=np.float32)
+    return np.stack([f.embedding for f in faces]).astype(np.float32)
+
+
+def verify(
+    image1: ImageInput, image2: ImageInput, *, tau: float | None = None, pipeline: FacePipeline | None = None
+) -> VerificationResult:
+    """Is ``image2`` the person of ``image1``? ``d = ||f(img1) - f(img2)||^2 <= tau`` (largest faces)."""
+    return verification.verify(image1, image2, tau=tau, pipeline=pipeline)
+
+
+def enroll(
+    name: str,
+    images: ImageInput | Sequence[ImageInput],
+    *,
+    gallery: GalleryInput = None,
+    add: bool = False,
+    metadata: Metadata | None = None,
+    pipeline: FacePipeline | None = None,
+) -> Identity:
+    """Enroll ``name`` from one photo (one-shot) or several; ``add=True`` adds photos to an enrolled person."""
+    pipe = pipeline or default_pipeline()
+    photos: list[ImageInput] = list(images) if isinstance(images, list | tuple) else [cast(ImageInput, images)]
+    with _gallery(gallery, pipe, create=True) as store:
+        return recognition.enroll(store, name, photos, pipeline=pipe, metadata=metadata, add=add)
+
+
+def identify(
+    image: ImageInput, *, gallery: GalleryInput = None, tau: float | None = None, pipeline: FacePipeline | None = None
+) -> list[Recognition]:
+    """Every face of a photo (largest first): the enrolled person it is, or "not recognized"."""
+    pipe = pipeline or default_pipeline()
+    with _gallery(gallery, pipe, create=False) as store:
+        return recognition.identify(store, image, tau=tau, pipeline=pipe)
+
+
+def verify_id(
+    image: ImageInput,
+    name: str,
+    *,
+    gallery: GalleryInput = None,
+    tau: float | None = None,
+    pipeline: FacePipeline | None = None,
+) -> IdentityVerification:
+    """Is the (largest) face of ``image`` the enrolled person ``name``? (1:1 against the gallery)."""
+    pipe = pipeline or default_pipeline()
+    with _gallery(gallery, pipe, create=False) as store:
+        return recognition.verify_id(store, image, name, tau=tau, pipeline=pipe)
