@@ -16,8 +16,8 @@ multi-image people of peopleDevTest (enrolled, one probe each: their 2nd image) 
 person (405 distractors). ``--full`` runs
 the complete protocol on every LFW image (13,233 images, ~1 h of 2-core CPU). Embeddings come from
 ``convapps.face.pipeline`` (default config, whole-image fallback when no face is found) and are cached
-in ``benchmarks/out/gallery_openset/``; the face benchmark's cache (``benchmarks/out/face_cache/ours.npz``)
-is reused when it holds an image. The gallery is a real SQLite gallery searched exactly.
+in ``benchmarks/out/gallery_openset/embeddings.npz`` with each image's detector metadata
+(``--encode-only`` fills it for every LFW image and stops). The gallery is a real SQLite gallery searched exactly.
 
     .venv/bin/python benchmarks/bench_gallery_openset.py [--full] [--workers 2]
 """
@@ -34,11 +34,12 @@ from pathlib import Path
 
 import numpy as np
 
+from convapps.face.lfw import FaceImage, read_people
+
 REPO = Path(__file__).resolve().parents[1]
 LFW = REPO.parent / "shared" / "data" / "faces" / "lfw"
 ROOT = LFW / "lfw-deepfunneled"
 OUT = REPO / "benchmarks" / "out" / "gallery_openset"
-FACE_CACHE = REPO / "benchmarks" / "out" / "face_cache" / "ours.npz"
 
 
 @dataclass
@@ -53,18 +54,9 @@ class Split:
         return [*self.enroll.values(), *(k for _, k in self.genuine), *self.impostor]
 
 
-def read_people(file: Path) -> dict[str, int]:
-    """``people*.txt`` / ``lfw-names.txt``: person -> number of images (fold header lines skipped)."""
-    people: dict[str, int] = {}
-    for line in file.read_text().splitlines():
-        parts = line.split()
-        if len(parts) == 2:
-            people[parts[0]] = int(parts[1])
-    return people
-
-
 def key(person: str, number: int) -> str:
-    return f"lfw-deepfunneled/{person}/{person}_{number:04d}.jpg"
+    """The cache key of an LFW image: ``lfw-deepfunneled/<name>/<name>_<number:04d>.jpg``."""
+    return FaceImage(person, number).path(Path()).as_posix()
 
 
 def select(people: dict[str, int], *, every: int, distractor_every: int, max_probes: int | None) -> Split:
@@ -81,35 +73,64 @@ def select(people: dict[str, int], *, every: int, distractor_every: int, max_pro
 
 # --------------------------------------------------------------------------------------- embeddings
 _PIPE: dict[str, object] = {}
+QUALITY_FIELDS = ("scores", "boxes", "n_faces", "detected", "sizes")
+"""Per-image metadata cached next to the encodings (what a quality weight needs): HOG detector score
+(0 for the whole-image fallback), face box (left, top, right, bottom), number of faces found, whether a
+face was found, image (height, width)."""
 
 
 def _init() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import torch
+
     from convapps.face.pipeline import FaceConfig, FacePipeline
 
+    torch.set_num_threads(1)
     _PIPE["pipe"] = FacePipeline(FaceConfig(fallback_whole_image=True))
 
 
-def _encode(image_key: str) -> tuple[str, np.ndarray, bool]:
+def _encode(image_key: str) -> tuple[str, np.ndarray, dict[str, object]]:
+    """``FacePipeline.encode_one`` (largest face, whole-image fallback) plus the detector's metadata."""
     from convapps.io.images import load_image
 
-    face = _PIPE["pipe"].encode_one(load_image(LFW / image_key), name=image_key)  # type: ignore[attr-defined]
-    return image_key, face.embedding, face.detected
+    pipe = _PIPE["pipe"]
+    rgb = load_image(LFW / image_key)
+    faces = pipe.detect(rgb)  # type: ignore[attr-defined]
+    face = faces[0] if faces else pipe.whole_image_face(rgb)  # type: ignore[attr-defined]
+    emb = pipe.encode_chips(pipe.align(rgb, face)[None])[0]  # type: ignore[attr-defined]
+    meta = {
+        "scores": face.score,
+        "boxes": face.box,
+        "n_faces": len(faces),
+        "detected": face.detected,
+        "sizes": rgb.shape[:2],
+    }
+    return image_key, emb, meta
+
+
+def load_cache() -> dict[str, np.ndarray]:
+    """The cached arrays (``keys``, ``embeddings`` and the :data:`QUALITY_FIELDS`); empty when none."""
+    cache_file = OUT / "embeddings.npz"
+    if not cache_file.exists():
+        return {}
+    with np.load(cache_file, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}
 
 
 def embeddings(keys: list[str], *, workers: int) -> dict[str, np.ndarray]:
-    """Encodings of the images ``keys`` (largest face, mirror-averaged), cached and resumable."""
+    """Encodings of the images ``keys`` (largest face, mirror-averaged), cached and resumable.
+
+    Missing images are computed in the order of ``keys`` and saved every 200 images."""
     OUT.mkdir(parents=True, exist_ok=True)
     cache_file = OUT / "embeddings.npz"
-    have: dict[str, np.ndarray] = {}
-    if cache_file.exists():
-        data = np.load(cache_file, allow_pickle=False)
-        have = dict(zip(data["keys"].tolist(), data["embeddings"], strict=True))
-    if FACE_CACHE.exists():  # the face benchmark's cache: same pipeline, flip = mean of both encodings
-        data = np.load(FACE_CACHE, allow_pickle=False)
-        mean = (data["embeddings"] + data["embeddings_mirror"]) / 2.0
-        for name, emb in zip(data["names"].tolist(), mean, strict=True):
-            have.setdefault(name, emb.astype(np.float32))
+    cached = load_cache()
+    have: dict[str, np.ndarray] = dict(
+        zip(cached.get("keys", np.array([])).tolist(), cached.get("embeddings", []), strict=True)
+    )
+    meta: dict[str, dict[str, object]] = {}
+    if cached and all(f in cached for f in QUALITY_FIELDS):
+        for i, name in enumerate(cached["keys"].tolist()):
+            meta[name] = {f: cached[f][i] for f in QUALITY_FIELDS}
     missing = [k for k in dict.fromkeys(keys) if k not in have]
     print(f"embeddings: {len(keys) - len(missing)} cached, {len(missing)} to compute", file=sys.stderr)
     if missing:
@@ -120,20 +141,34 @@ def embeddings(keys: list[str], *, workers: int) -> dict[str, np.ndarray]:
 
         def save() -> None:
             names = list(have)
+            arrays: dict[str, np.ndarray] = {"keys": np.array(names), "embeddings": np.stack([have[n] for n in names])}
+            if all(n in meta for n in names):
+                for f in QUALITY_FIELDS:
+                    arrays[f] = np.array([meta[n][f] for n in names])
             tmp = cache_file.with_suffix(".tmp.npz")
-            np.savez(tmp, keys=np.array(names), embeddings=np.stack([have[n] for n in names]))
+            np.savez(tmp, **arrays)  # type: ignore[arg-type]
             tmp.replace(cache_file)
 
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("forkserver"), initializer=_init) as pool:
             results = pool.map(_encode, missing, chunksize=8)
-            for done, (name, emb, _) in enumerate(
-                tqdm(results, total=len(missing), file=sys.stderr, mininterval=10), start=1
+            for done, (name, emb, info) in enumerate(
+                tqdm(results, total=len(missing), file=sys.stderr, mininterval=30), start=1
             ):
                 have[name] = emb
+                meta[name] = info
                 if done % 200 == 0:
                     save()
         save()
     return {k: have[k] for k in keys}
+
+
+def all_keys() -> list[str]:
+    """Every LFW image, peopleDevTrain people first (they calibrate), then peopleDevTest."""
+    keys: list[str] = []
+    for file in ("peopleDevTrain.txt", "peopleDevTest.txt"):
+        people = read_people(LFW / file)
+        keys += [key(p, i) for p in sorted(people) for i in range(1, people[p] + 1)]
+    return keys
 
 
 # --------------------------------------------------------------------------------------- evaluation
@@ -163,9 +198,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--full", action="store_true", help="every LFW image (13,233), not the subset")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--encode-only", action="store_true", help="fill the cache for every LFW image and stop")
     args = parser.parse_args()
     if not ROOT.is_dir():
         sys.exit(f"LFW not found at {ROOT}")
+    if args.encode_only:
+        embeddings(all_keys(), workers=args.workers)
+        return
     from convapps.face.encoders import load_encoder
 
     encoder = load_encoder(None)
@@ -180,12 +219,11 @@ def main() -> None:
         calib = select(train_people, every=4, distractor_every=8, max_probes=1)
         evaluation = held_out = select(test_people, every=1, distractor_every=3, max_probes=1)
     t0 = time.time()
-    emb = embeddings(list(dict.fromkeys(calib.keys() + evaluation.keys() + held_out.keys())),
-                     workers=args.workers)
+    emb = embeddings(list(dict.fromkeys(calib.keys() + evaluation.keys() + held_out.keys())), workers=args.workers)
     t_enc = time.time() - t0
 
     _, c_dist = nearest(calib, emb, encoder.space)
-    imp = np.sort(c_dist[len(calib.genuine):])
+    imp = np.sort(c_dist[len(calib.genuine) :])
     tau_far1 = float(np.quantile(imp, 0.01))  # 1% of calibration distractors are accepted
     e_names, e_dist = nearest(evaluation, emb, encoder.space)
     at_default = rates(evaluation, e_names, e_dist, default_tau)
@@ -198,13 +236,18 @@ def main() -> None:
 
     mode = "full LFW" if args.full else "deterministic subset"
     print(f"\nOpen-set identification, LFW deep-funneled ({mode}); encoding {t_enc:.0f} s")
-    print(f"evaluation: {len(evaluation.enroll)} enrolled (1 image each), {len(evaluation.genuine)} genuine probes, "
-          f"{len(evaluation.impostor)} distractor probes (not enrolled)")
-    print(f"calibration (peopleDevTrain): {len(calib.enroll)} enrolled, {len(calib.genuine)} genuine, "
-          f"{len(calib.impostor)} distractors")
+    print(
+        f"evaluation: {len(evaluation.enroll)} enrolled (1 image each), {len(evaluation.genuine)} genuine probes, "
+        f"{len(evaluation.impostor)} distractor probes (not enrolled)"
+    )
+    print(
+        f"calibration (peopleDevTrain): {len(calib.enroll)} enrolled, {len(calib.genuine)} genuine, "
+        f"{len(calib.impostor)} distractors"
+    )
     print(f"rank-1 accuracy of enrolled probes         : {at_default['rank1']:.4f}")
-    print(f"FAR of distractors at default tau={default_tau:.3f}  : {at_default['far']:.4f} "
-          f"(DIR {at_default['dir']:.4f})")
+    print(
+        f"FAR of distractors at default tau={default_tau:.3f}  : {at_default['far']:.4f} (DIR {at_default['dir']:.4f})"
+    )
     print(f"FAR at face_recognition's 0.6 L2 (tau=0.36): {at_library['far']:.4f} (DIR {at_library['dir']:.4f})")
     print(f"tau at FAR=1% on peopleDevTrain            : {tau_far1:.4f}")
     print(f"DIR at that tau (peopleDevTest)            : {at_far1['dir']:.4f}  (its FAR there: {at_far1['far']:.4f})")

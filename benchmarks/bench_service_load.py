@@ -146,8 +146,8 @@ def library_throughput(enroll: list[Path], probes: list[bytes], seconds: float) 
     Also returns the probes in which the pipeline finds a face (the load phase uses only those, so an
     error there is a service error, not a photo without a detectable face).
     """
+    from convapps.face.enrollment import enroll as enroll_person
     from convapps.face.pipeline import default_pipeline
-    from convapps.face.recognition import enroll as enroll_person
     from convapps.face.recognition import identify
     from convapps.gallery import open_gallery
     from convapps.io.images import load_image

@@ -110,5 +110,13 @@ class NoFaceError(ConvappsError):
     http_status = 422
 
 
+class SeveralFacesError(InvalidInputError):
+    """A photo to enroll shows several faces and none was chosen. The message says how many."""
+
+
+class FaceQualityError(InvalidInputError):
+    """A face is too small or too blurry to be encoded reliably. The message says why."""
+
+
 class IdentityLeakError(InvalidInputError):
     """A test identity appears in the training data (splits must be by identity, never by image)."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from convapps.cli.main import main
-from convapps.io.images import load_image
+from convapps.io.images import load_image, save_image
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "convapps"
 COMMANDS = ["enroll", "enroll-dir", "identify", "verify-id", "list", "remove", "rename", "export", "import"]
@@ -44,12 +44,14 @@ def test_enroll_identify_verify_rename_remove(capsys: pytest.CaptureFixture[str]
 
     annotated = tmp_path / "annotated.png"
     code, out, _ = run(capsys, "face", "identify", str(aaron2), *g, "-o", str(annotated))
-    assert code == 0 and ": Aaron  (distance 0." in out
+    assert code == 0 and ": This is Aaron (match score 0." in out
+    assert out.startswith("tau ") and "1 person, FAR 1% per search" in out
     assert load_image(annotated).shape == load_image(aaron2).shape
 
     code, out, _ = run(capsys, "face", "identify", str(stranger), *g, "--json")
     [face] = json.loads(out)
-    assert code == 0 and face["recognized"] is False and face["nearest"] == "Aaron" and face["distance"] > face["tau"]
+    assert code == 0 and face["recognized"] is False and face["nearest"] == "Aaron" and face["score"] > face["tau"]
+    assert face["tau_reason"].endswith("1 person, FAR 1% per search") and face["calibrated"] is True
 
     code, out, _ = run(capsys, "face", "verify-id", str(aaron2), "Aaron", *g)
     assert code == 0 and out.startswith("same person: 'Aaron'")
@@ -63,7 +65,7 @@ def test_enroll_identify_verify_rename_remove(capsys: pytest.CaptureFixture[str]
 
     assert run(capsys, "face", "remove", "Aaron Peirsol", *g)[0] == 0
     code, out, _ = run(capsys, "face", "identify", str(aaron2), *g)
-    assert code == 0 and "not recognized  (the gallery is empty)" in out
+    assert code == 0 and "Not recognized: nobody is enrolled yet." in out
 
 
 def test_enroll_dir_then_export_import_into_milvus(
@@ -88,7 +90,7 @@ def test_enroll_dir_then_export_import_into_milvus(
     code, out, _ = run(capsys, "face", "import", str(export), *milvus_g)
     assert code == 0 and "imported 2 people" in out
     code, out, _ = run(capsys, "face", "identify", str(lfw / "Colin_Powell/Colin_Powell_0002.jpg"), *milvus_g)
-    assert code == 0 and ": Colin  (distance" in out
+    assert code == 0 and ": This is Colin (" in out and "second 'Serena'" in out
     code, _, err = run(capsys, "face", "import", str(export), *milvus_g)  # all or nothing
     assert code == 1 and "already enrolled" in err
 
@@ -170,3 +172,30 @@ def test_missing_gallery_is_not_created_by_read_commands(capsys: pytest.CaptureF
     code, _, err = run(capsys, "face", "list", "--gallery", str(missing))
     assert code == 1 and "there is no gallery at" in _one_error_line(err)
     assert not missing.exists()
+
+
+def test_enroll_rules_and_identify_thresholds(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, lfw: Path, shared_data: Path
+) -> None:
+    from tests.face.faces_data import two_faces
+
+    g = ["--gallery", str(tmp_path / "people.db")]
+    group = tmp_path / "group.png"
+    save_image(two_faces(shared_data), group)
+    code, out, err = run(capsys, "face", "enroll", "Aaron", str(group), *g)
+    assert code == 2 and "2 faces found; choose which one to enroll" in err and "--face N chooses one" in err
+    assert run(capsys, "face", "enroll", "Aaron", str(group), *g, "--face", "0")[0] == 0
+    code, _, err = run(capsys, "face", "enroll", "A. Peirsol", str(lfw / "Aaron_Peirsol/Aaron_Peirsol_0002.jpg"), *g)
+    assert code == 0 and "warning: A. Peirsol looks like Aaron (d = 0." in err
+
+    probe = str(lfw / "Aaron_Peirsol/Aaron_Peirsol_0003.jpg")
+    code, out, _ = run(capsys, "face", "identify", probe, *g, "--tau", "0.36")
+    assert code == 0 and out.startswith("tau 0.36: fixed (squared L2 to the nearest photo)")
+    code, out, _ = run(capsys, "face", "identify", probe, *g, "--far", "0.001", "--json")
+    [face] = json.loads(out)
+    assert (
+        face["recognized"]
+        and face["tau_reason"].startswith("tau ")
+        and "2 people, FAR 0.1% per search" in face["tau_reason"]
+    )
+    assert run(capsys, "face", "identify", probe, *g, "--far", "1.5")[0] == 2

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from convapps.errors import AlreadyEnrolledError, ConflictError, NoFaceError, NotFoundError
+from convapps.face.enrollment import enroll
 from convapps.face.pipeline import FacePipeline, default_pipeline
-from convapps.face.recognition import NOT_RECOGNIZED, enroll, enroll_folder, folder_people, identify, verify_id
+from convapps.face.recognition import NOT_RECOGNIZED, enroll_folder, folder_people, identify, verify_id
 from convapps.gallery import Gallery, open_gallery
 from convapps.io.images import load_image
 
@@ -42,17 +43,20 @@ def gallery(request: pytest.FixtureRequest, tmp_path: Path, pipeline: FacePipeli
 def test_one_shot_enroll_identify_stranger_and_remove(
     gallery: Gallery, pipeline: FacePipeline, photos: dict[str, Path]
 ) -> None:
-    aaron = enroll(gallery, "Aaron Peirsol", [photos["aaron1"]], pipeline=pipeline)  # ONE photo
+    aaron = enroll(gallery, "Aaron Peirsol", [photos["aaron1"]], pipeline=pipeline).identity  # ONE photo
     enroll(gallery, "Colin Powell", [photos["colin1"]], pipeline=pipeline)
     assert aaron.n_encodings == 1
 
     [face] = identify(gallery, photos["aaron2"], pipeline=pipeline)  # another photo of him
     assert face.identity is not None and face.identity.name == "Aaron Peirsol"
-    assert face.distance < 0.2 < face.tau
+    assert face.distance < 0.2 and face.decision.score < face.tau
+    assert face.decision.second is not None and face.decision.second.identity.name == "Colin Powell"
+    assert face.decision.margin > 0 and "2 people, FAR 1% per search" in face.decision.threshold.reason
 
     [stranger] = identify(gallery, photos["stranger"], pipeline=pipeline)  # never enrolled
     assert stranger.identity is None and stranger.label == NOT_RECOGNIZED
-    assert stranger.distance > stranger.tau and stranger.nearest is not None
+    assert stranger.decision.score > stranger.tau and stranger.nearest is not None
+    assert stranger.sentence.startswith("Not recognized")
 
     gallery.remove("Aaron Peirsol")
     [after] = identify(gallery, photos["aaron2"], pipeline=pipeline)
@@ -92,7 +96,7 @@ def test_image_without_a_face_and_duplicates_leave_the_gallery_unchanged(
     enroll(gallery, "Aaron", [photos["aaron1"]], pipeline=pipeline)
     with pytest.raises(ConflictError):
         enroll(gallery, "Aaron", [photos["aaron2"]], pipeline=pipeline)
-    assert enroll(gallery, "Aaron", [photos["aaron2"]], pipeline=pipeline, add=True).n_encodings == 2
+    assert enroll(gallery, "Aaron", [photos["aaron2"]], pipeline=pipeline, add=True).identity.n_encodings == 2
     with pytest.raises(NoFaceError):
         identify(gallery, blank, pipeline=pipeline)
 

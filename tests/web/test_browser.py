@@ -1,8 +1,10 @@
 """End to end in headless Chromium against a real ``convapps serve`` on loopback.
 
-Enroll a person from an LFW photo, identify another photo of them and see the name; a stranger shows
-"not recognized"; a style job shows progress, then the image. Skipped (with the reason) only when no
-Chromium is installed (``scripts/install-browser.sh`` installs it) or Playwright's Python package is missing.
+Enroll a person from an LFW photo, identify another photo of them and see the decision as a sentence
+with the tau used and why; a stranger shows "Not recognized"; a photo with two faces is refused until a
+face is chosen; a look-alike is enrolled with a warning; a style job shows progress, then the image.
+Skipped (with the reason) only when no Chromium is installed (``scripts/install-browser.sh`` installs
+it) or Playwright's Python package is missing.
 """
 
 from __future__ import annotations
@@ -139,14 +141,18 @@ def test_enroll_then_identify_by_name_and_stranger(page, service: tuple[str, str
     expect(page.locator("#page-check")).to_be_visible()
     page.set_input_files("#identify-file", lfw_photo(shared_data, "Colin_Powell", 2))
     page.click("#identify-submit")
-    expect(page.locator("#identify-faces li .known")).to_have_text("Colin Powell")
+    known = page.locator("#identify-faces li.known")
+    expect(known.locator(".sentence")).to_have_text(re.compile(r"^This is Colin Powell \(match score 0\.\d\d, limit "))
+    expect(known.locator(".details")).to_contain_text(re.compile(r"tau \d\.\d\d: 1 person, FAR 1% per search$"))
     assert page.eval_on_selector("#identify-canvas", "c => [c.width, c.height]") == [250, 250]
 
     page.set_input_files("#identify-file", lfw_photo(shared_data, "Laura_Bush", 1))
     page.click("#identify-submit")
-    expect(page.locator("#identify-faces li .unknown")).to_have_text("not recognized")
+    expect(page.locator("#identify-faces li.unknown .sentence")).to_have_text(
+        "Not recognized: nobody enrolled is close enough (the closest, Colin Powell, is not a match)."
+    )
     expect(page.locator("#identify-faces li")).to_have_count(1)
-    expect(page.locator("#identify-faces li .known")).to_have_count(0)
+    expect(page.locator("#identify-faces li.known")).to_have_count(0)
 
     page.check("input[name=verify-mode][value=name]")
     page.set_input_files("#verify-file", lfw_photo(shared_data, "Colin_Powell", 3))
@@ -159,6 +165,48 @@ def test_enroll_then_identify_by_name_and_stranger(page, service: tuple[str, str
     )
     page.click("#identify-submit")
     expect(page.locator("#identify-error")).to_contain_text("not an image")
+    assert page.errors == []
+
+
+def jpeg_of(image: object) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=95)  # type: ignore[attr-defined]
+    return buffer.getvalue()
+
+
+def test_enroll_checks_choose_a_face_and_warn(page, service: tuple[str, str], shared_data: Path) -> None:
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    url, key = service
+    page.goto(f"{url}/#key={key}")
+    expect(page.locator("#page-people")).to_be_visible()
+    group = Image.new("RGB", (420, 250), "white")  # a large face (face 0) next to a smaller one
+    group.paste(Image.open(lfw_photo(shared_data, "Gray_Davis", 1)), (0, 0))
+    group.paste(Image.open(lfw_photo(shared_data, "Serena_Williams", 1)).resize((170, 170)), (250, 40))
+    page.fill("#enroll-name", "Gray Davis")
+    two = {"name": "two.jpg", "mimeType": "image/jpeg", "buffer": jpeg_of(group)}
+    page.set_input_files("#enroll-file", files=[two])
+    expect(page.locator("#enroll-face-choice")).to_be_hidden()
+    page.click("#enroll-submit")
+    expect(page.locator("#enroll-error")).to_contain_text("2 faces found")
+    expect(page.locator("#enroll-error")).not_to_contain_text("face=N")
+    expect(page.locator("#enroll-face-choice")).to_be_visible()
+    page.fill("#enroll-face", "0")
+    page.click("#enroll-submit")
+    expect(page.locator("#enroll-ok")).to_have_text("Enrolled Gray Davis.")
+    expect(page.locator("#enroll-error")).to_be_hidden()
+    expect(page.locator("#enroll-face-choice")).to_be_hidden()
+
+    page.fill("#enroll-name", "Colin Twin")  # a second photo of someone enrolled, under another name
+    page.set_input_files("#enroll-file", lfw_photo(shared_data, "Colin_Powell", 4))
+    page.click("#enroll-submit")
+    expect(page.locator("#enroll-ok")).to_have_text("Enrolled Colin Twin.")
+    expect(page.locator("#enroll-warnings")).to_be_visible()
+    warning = re.compile(r"^looks like Colin Powell \(d = 0\.\d\d\)$")
+    expect(page.locator("#enroll-warnings li")).to_have_text(warning)
     assert page.errors == []
 
 

@@ -1,4 +1,5 @@
-"""The face desk through HTTP: enroll, list, rename, remove, identify, verify, threshold, audit, limits."""
+"""The face desk through HTTP: enroll (with its photo checks), list, rename, remove, identify (with its
+gallery-size-aware tau), verify, threshold, audit, limits."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from convapps.web.app import create_app
 from convapps.web.keys import KeyStore
@@ -66,7 +67,7 @@ def test_enroll_identify_verify_rename_remove(
     desk: TestClient, headers: dict[str, str], lfw: Path, desk_settings: WebSettings
 ) -> None:
     ada = enroll(desk, headers, "Colin Powell", photo(lfw, "Colin_Powell", 1))
-    assert ada["name"] == "Colin Powell" and ada["n_encodings"] == 1
+    assert ada.pop("warnings") == [] and ada["name"] == "Colin Powell" and ada["n_encodings"] == 1
     assert "Colin Powell" in names(desk, headers)
 
     same = desk.post("/api/faces/identify", headers=headers, files={"photo": ("q.jpg", photo(lfw, "Colin_Powell", 2))})
@@ -75,13 +76,15 @@ def test_enroll_identify_verify_rename_remove(
     assert body["image"] == {"width": 250, "height": 250} and len(body["faces"]) == 1
     face = body["faces"][0]
     assert face["recognized"] and face["name"] == "Colin Powell" and face["identity_id"] == ada["id"]
-    assert 0 <= face["distance"] <= body["threshold"]
+    assert face["distance"] > 0 and face["score"] <= face["tau"] == body["tau"] == body["threshold"]
+    assert face["sentence"].startswith("This is Colin Powell (match score")
     box = face["box"]
     assert 0 <= box["left"] < box["right"] < 250 and 0 <= box["top"] < box["bottom"] < 250
 
     stranger = desk.post("/api/faces/identify", headers=headers, files={"photo": ("s.jpg", photo(lfw, "Laura_Bush"))})
     face = stranger.json()["faces"][0]
-    assert not face["recognized"] and face["name"] is None and face["distance"] > stranger.json()["threshold"]
+    assert not face["recognized"] and face["name"] is None and face["score"] > stranger.json()["tau"]
+    assert face["nearest_name"] == "Colin Powell" and face["sentence"].startswith("Not recognized")
 
     claim = desk.post(
         "/api/faces/verify",
@@ -202,6 +205,13 @@ def test_threshold_info(desk: TestClient, headers: dict[str, str]) -> None:
     info = desk.get("/api/faces/threshold", headers=headers).json()
     assert info["metric"] == "squared_l2" and info["model_id"] == "dlib_face_recognition_resnet_model_v1"
     assert info["threshold_l2"] == pytest.approx(info["threshold"] ** 0.5)
+    k = len(names(desk, headers))
+    assert k >= 2 and info["gallery_size"] == k and info["identify_calibrated"] and info["identify_far"] == 0.01
+    assert info["identify_tau_reason"] == f"tau {info['identify_tau']:.2f}: {k} people, FAR 1% per search"
+    loose = desk.get("/api/faces/threshold", headers=headers, params={"far": 0.2}).json()
+    assert loose["threshold"] == info["threshold"]  # verification (1:1) keeps its own tau
+    assert loose["identify_tau"] > info["identify_tau"] and "FAR 20% per search" in loose["identify_tau_reason"]
+    assert desk.get("/api/faces/threshold", headers=headers, params={"far": 1}).status_code == 422
     health = desk.get("/api/health").json()
     assert health["features"]["faces"] and health["gallery_backend"] == "sqlite"
     assert "dlib_face_recognition_resnet_model_v1" in {m["id"] for m in health["models"]}
@@ -256,3 +266,104 @@ def test_busy_face_models_answer_503_instead_of_hanging(
         assert busy.status_code == 503 and busy.json()["error"]["type"] == "ServiceBusyError"
         again = client.post("/api/faces/identify", headers=headers, files=probe)
         assert again.status_code == 200
+
+
+def lfw_rgb(lfw: Path, person: str, n: int = 1) -> Image.Image:
+    return Image.open(io.BytesIO(photo(lfw, person, n))).convert("RGB")
+
+
+def jpeg(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=95)
+    return buffer.getvalue()
+
+
+def two_faces(lfw: Path) -> bytes:
+    """Gray_Davis_0001 (250 px, the larger face) next to Serena_Williams_0001 shrunk to 170 px."""
+    canvas = Image.new("RGB", (420, 250), "white")
+    canvas.paste(lfw_rgb(lfw, "Gray_Davis"), (0, 0))
+    canvas.paste(lfw_rgb(lfw, "Serena_Williams").resize((170, 170)), (250, 40))
+    return jpeg(canvas)
+
+
+def post_person(desk: TestClient, headers: dict[str, str], name: str, data: bytes, **form: object) -> object:
+    return desk.post("/api/people", headers=headers, data={"name": name, **form}, files={"photo": ("p.jpg", data)})
+
+
+def test_identify_says_which_tau_and_why(desk: TestClient, headers: dict[str, str], lfw: Path) -> None:
+    enroll(desk, headers, "Vladimir Putin", photo(lfw, "Vladimir_Putin", 1))
+    enroll(desk, headers, "Gloria Arroyo", photo(lfw, "Gloria_Macapagal_Arroyo", 1))
+    k = len(names(desk, headers))
+    probe = {"photo": ("q.jpg", photo(lfw, "Vladimir_Putin", 2))}
+    body = desk.post("/api/faces/identify", headers=headers, files=probe).json()
+    assert body["gallery_size"] == k and body["far"] == 0.01 and body["calibrated"]
+    assert body["tau_reason"] == f"tau {body['tau']:.2f}: {k} people, FAR 1% per search"
+    face = body["faces"][0]
+    assert face["name"] == "Vladimir Putin" and face["nearest_name"] == "Vladimir Putin"
+    assert face["tau"] == body["tau"] and face["tau_reason"] == body["tau_reason"] and face["calibrated"]
+    assert face["second_name"] not in (None, "Vladimir Putin")
+    assert face["score"] <= face["tau"] < face["second_score"]
+    assert face["margin"] == pytest.approx(face["second_score"] - face["score"])
+    assert face["distance"] < face["second_distance"]
+    assert face["sentence"] == (
+        f"This is Vladimir Putin (match score {face['score']:.2f}, limit {face['tau']:.2f}; "
+        f"next closest: {face['second_name']})."
+    )
+
+    strict = desk.post("/api/faces/identify", headers=headers, files=probe, data={"far": "0.001"}).json()
+    loose = desk.post("/api/faces/identify", headers=headers, files=probe, data={"far": "0.2"}).json()
+    assert strict["tau"] < body["tau"] < loose["tau"] and strict["far"] == 0.001
+    assert "FAR 0.1% per search" in strict["tau_reason"] and "FAR 20% per search" in loose["tau_reason"]
+    assert strict["faces"][0]["score"] == pytest.approx(face["score"])  # tau moves, the score does not
+    for bad in ["0", "1", "-0.1", "1.5", "often"]:
+        refused = desk.post("/api/faces/identify", headers=headers, files=probe, data={"far": bad})
+        assert refused.status_code == 422 and refused.json()["error"]["type"] == "ValidationError", bad
+        assert "far" in refused.json()["error"]["message"]
+
+
+def test_enroll_checks_refuse_unclear_photos_and_warn_about_look_alikes(
+    desk: TestClient, headers: dict[str, str], lfw: Path, desk_settings: WebSettings
+) -> None:
+    before = names(desk, headers)
+    group = two_faces(lfw)
+    several = post_person(desk, headers, "Gray Davis", group)
+    assert several.status_code == 422 and several.json()["error"]["type"] == "SeveralFacesError"
+    message = several.json()["error"]["message"]
+    assert "2 faces found" in message and "face=N" in message and "--" not in message
+    beyond = post_person(desk, headers, "Gray Davis", group, face=2)
+    assert beyond.status_code == 422 and "2 face(s) found" in beyond.json()["error"]["message"]
+    negative = post_person(desk, headers, "Gray Davis", group, face=-1)
+    assert negative.status_code == 422 and negative.json()["error"]["type"] == "ValidationError"
+
+    blurred = jpeg(lfw_rgb(lfw, "John_Ashcroft").filter(ImageFilter.GaussianBlur(4)))
+    blurry = post_person(desk, headers, "John Ashcroft", blurred)
+    assert blurry.status_code == 422 and blurry.json()["error"]["type"] == "FaceQualityError"
+    assert "blurry" in blurry.json()["error"]["message"]
+    assert names(desk, headers) == before  # nothing refused was stored
+
+    chosen = post_person(desk, headers, "Gray Davis", group, face=0)
+    assert chosen.status_code == 201 and chosen.json()["name"] == "Gray Davis"
+    found = desk.post("/api/faces/identify", headers=headers, files={"photo": ("g.jpg", photo(lfw, "Gray_Davis", 2))})
+    assert found.json()["faces"][0]["name"] == "Gray Davis"  # face 0 is the largest
+
+    first = enroll(desk, headers, "Donald Rumsfeld", photo(lfw, "Donald_Rumsfeld", 1))
+    assert first["warnings"] == []
+    twin = enroll(desk, headers, "Rumsfeld Twin", photo(lfw, "Donald_Rumsfeld", 2))
+    assert len(twin["warnings"]) == 1
+    warning = str(twin["warnings"][0])
+    assert warning.startswith("looks like Donald Rumsfeld (d = ") and warning.endswith(")")
+    assert 0 < float(warning.split("d = ")[1].rstrip(")")) <= 0.36
+
+    log = [json.loads(line) for line in desk_settings.audit_path.read_text().splitlines()]
+    enrolls = {
+        (r["details"]["name"], r["outcome"], r["details"].get("error")): r for r in log if r["action"] == "enroll"
+    }
+    assert enrolls[("Rumsfeld Twin", "ok", None)]["details"]["warnings"] == 1
+    assert enrolls[("Gray Davis", "ok", None)]["details"] == {
+        "name": "Gray Davis",
+        "face": 0,
+        "identity_id": chosen.json()["id"],
+        "warnings": len(chosen.json()["warnings"]),
+    }
+    assert ("Gray Davis", "refused", "SeveralFacesError") in enrolls
+    assert ("John Ashcroft", "refused", "FaceQualityError") in enrolls

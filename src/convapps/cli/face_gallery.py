@@ -54,9 +54,8 @@ def _metadata(pairs: tuple[str, ...]) -> dict[str, str]:
     "--face",
     "face_index",
     type=click.IntRange(0),
-    default=0,
-    show_default=True,
-    help="Which face of each photo to enroll (0 = the largest).",
+    default=None,
+    help="Which face of each photo to enroll (0 = the largest); needed when a photo shows several faces.",
 )
 @click.option("--add", is_flag=True, help="Add these photos to an already enrolled person instead of failing.")
 @gallery_option
@@ -65,30 +64,31 @@ def enroll(
     name: str,
     images: tuple[Path, ...],
     meta: tuple[str, ...],
-    face_index: int,
+    face_index: int | None,
     add: bool,
     gallery_url: str | None,
     **pipe: Any,
 ) -> None:
     """Enroll NAME from one photo (one-shot) or a few: their encodings are stored, not the photos.
 
-    Every photo must show a face; if one does not, nothing is stored. Example:
+    Every photo must show one clear face (or --face N chooses one of several), at least 40 px across and
+    sharp; if one does not, nothing is stored. Enrolling someone who looks like an already enrolled person
+    (within the verification tau) works but warns. Example:
 
     \b
         convapps face enroll "Ada Lovelace" ada.jpg
         convapps face enroll "Ada Lovelace" ada2.jpg --add --meta team=math
     """
-    from convapps.face.recognition import encode_for_enrollment, enroll_encodings
+    from convapps.face.enrollment import encode_for_enrollment, store
 
     metadata = _metadata(meta)
     pipeline = build_pipeline(**pipe)
-    encodings, notes = encode_for_enrollment(list(images), pipeline=pipeline, face_index=face_index)
-    for note in notes:
-        click.echo(f"note: {note}", err=True)
-    if notes:
-        click.echo("hint: --face N picks another face (0 = the largest)", err=True)
+    encodings = encode_for_enrollment(list(images), pipeline=pipeline, face_index=face_index)
     with _open(gallery_url, pipeline.encoder.space) as gallery:
-        person = enroll_encodings(gallery, name, encodings, metadata=metadata, add=add)
+        done = store(gallery, name, encodings, metadata=metadata, add=add, tau=pipeline.default_tau)
+        person = done.identity
+        for warning in done.warnings:
+            click.echo(f"warning: {person.name} {warning}", err=True)
         click.echo(f"enrolled {person.name!r} (id {person.id}, {person.n_encodings} encoding(s)) in {gallery.url}")
 
 
@@ -130,7 +130,7 @@ def _annotate(rgb: Any, results: list[Any]) -> Any:
         color = (0, 200, 0) if r.identity is not None else (230, 40, 40)
         left, top, right, bottom = r.box
         draw.rectangle((left, top, right, bottom), outline=color, width=width)
-        text = f"{r.label} {r.distance:.2f}" if r.nearest is not None else r.label
+        text = r.label
         box = draw.textbbox((left, bottom + 2), text)
         draw.rectangle(box, fill=color)
         draw.text((left, bottom + 2), text, fill=(255, 255, 255))
@@ -140,10 +140,19 @@ def _annotate(rgb: Any, results: list[Any]) -> Any:
 @click.command("identify")
 @click.argument("image", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
+    "--far",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.01,
+    show_default=True,
+    help="Target false-accept rate per search: the share of strangers who may get a name. tau is chosen for "
+    "this rate and the number of people enrolled.",
+)
+@click.option(
     "--tau",
-    type=float,
+    type=click.FloatRange(min=0),
     default=None,
-    help="Decision threshold on the squared L2 distance (default: the model's; 0.36 = face_recognition's 0.6).",
+    help="A fixed threshold on the squared L2 distance to the nearest photo instead (0.36 = face_recognition's "
+    "0.6); ignores --far.",
 )
 @click.option(
     "-o",
@@ -164,30 +173,44 @@ def _annotate(rgb: Any, results: list[Any]) -> Any:
 @gallery_option
 @pipeline_options
 def identify(
-    image: Path, tau: float | None, output: Path | None, mode: str, as_json: bool, gallery_url: str | None, **pipe: Any
+    image: Path,
+    far: float,
+    tau: float | None,
+    output: Path | None,
+    mode: str,
+    as_json: bool,
+    gallery_url: str | None,
+    **pipe: Any,
 ) -> None:
-    """Who is in IMAGE? Every face gets an enrolled name, or "not recognized" when the nearest enrolled
-    person is farther than tau."""
+    """Who is in IMAGE? Every face gets an enrolled name, or "not recognized".
+
+    With K people enrolled a stranger gets K chances to look like someone, so tau is chosen for K: at
+    most --far of strangers (1% by default) get a name, whatever the size of the gallery. Each face shows
+    the nearest and second-nearest people, the margin between them and the tau used, with its reason.
+    """
     from convapps.face.recognition import identify as identify_faces
     from convapps.io.images import load_image, save_image
 
     pipeline = build_pipeline(**pipe)
     rgb = load_image(image)
     with _open(gallery_url, pipeline.encoder.space, mode, create=False) as gallery:
-        results = identify_faces(gallery, rgb, tau=tau, pipeline=pipeline)
+        results = identify_faces(gallery, rgb, far=far, tau=tau, pipeline=pipeline)
     if output is not None:
         save_image(_annotate(rgb, results), output)
     if as_json:
         _echo_json([r.to_dict() for r in results])
         return
+    click.echo(results[0].decision.threshold.reason)
     for r in results:
-        where = f"face {r.face_index} at {r.box}"
-        if r.identity is not None:
-            click.echo(f"{where}: {r.identity.name}  (distance {r.distance:.4f} <= tau {r.tau:.4f})")
-        elif r.nearest is None:
-            click.echo(f"{where}: not recognized  (the gallery is empty)")
-        else:
-            click.echo(f"{where}: not recognized  (nearest {r.nearest.name!r} at {r.distance:.4f} > tau {r.tau:.4f})")
+        click.echo(f"face {r.face_index} at {r.box}: {r.sentence}")
+        d = r.decision
+        if d.nearest is not None:
+            second = f"; second {d.second.identity.name!r} {d.second.score:.3f}" if d.second else ""
+            margin = f", margin {d.margin:.3f}" if d.second else ""
+            click.echo(
+                f"    nearest {d.nearest.identity.name!r} score {d.score:.3f} (squared L2 {r.distance:.3f})"
+                f"{second}{margin}; tau {r.tau:.3f}"
+            )
     if output is not None:
         click.echo(f"annotated image written to {output}", err=True)
 

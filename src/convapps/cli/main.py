@@ -9,12 +9,19 @@ import click
 
 from convapps import __version__
 from convapps.cli.lazy import LazyGroup
-from convapps.errors import AlreadyEnrolledError, ConvappsError, EmbeddingSpaceMismatchError, NoFaceError
+from convapps.errors import (
+    AlreadyEnrolledError,
+    ConvappsError,
+    EmbeddingSpaceMismatchError,
+    NoFaceError,
+    SeveralFacesError,
+)
 
 # Hints that name CLI options: the library's messages never mention flags, the CLI adds them here.
 HINTS: dict[type[ConvappsError], str] = {
     NoFaceError: "rotated or small faces: try --detector cnn or --upsample 2",
     AlreadyEnrolledError: "--skip-existing enrolls only the others",
+    SeveralFacesError: "--face N chooses one",
     EmbeddingSpaceMismatchError: "pass --gallery with another gallery for this model",
 }
 

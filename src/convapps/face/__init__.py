@@ -13,12 +13,15 @@ maintainers and advanced use. Models load on first use, never at import.
 """
 
 from convapps.face.api import detect, encode, enroll, identify, verify, verify_id
+from convapps.face.enrollment import Enrollment, EnrollmentChecks
 from convapps.face.pipeline import FaceConfig, FacePipeline
 from convapps.face.recognition import NOT_RECOGNIZED, IdentityVerification, Recognition
 from convapps.face.verification import VerificationResult
 
 __all__ = [
     "NOT_RECOGNIZED",
+    "Enrollment",
+    "EnrollmentChecks",
     "FaceConfig",
     "FacePipeline",
     "IdentityVerification",

@@ -21,11 +21,13 @@ from typing import cast
 import numpy as np
 from numpy.typing import NDArray
 
-from convapps.face import recognition, verification
+from convapps.face import enrollment, recognition, verification
+from convapps.face.enrollment import Enrollment
+from convapps.face.openset import DEFAULT_FAR
 from convapps.face.pipeline import DetectedFace, FacePipeline, default_pipeline
 from convapps.face.recognition import IdentityVerification, ImageInput, Recognition
 from convapps.face.verification import VerificationResult
-from convapps.gallery import Gallery, Identity, Metadata, open_gallery
+from convapps.gallery import Gallery, Metadata, open_gallery
 from convapps.io.images import load_image
 
 GalleryInput = Gallery | str | Path | None
@@ -72,23 +74,37 @@ def enroll(
     *,
     gallery: GalleryInput = None,
     add: bool = False,
+    face_index: int | None = None,
     metadata: Metadata | None = None,
     pipeline: FacePipeline | None = None,
-) -> Identity:
-    """Enroll ``name`` from one photo (one-shot) or several; ``add=True`` adds photos to an enrolled person."""
+) -> Enrollment:
+    """Enroll ``name`` from one photo (one-shot) or several; ``add=True`` adds photos to an enrolled person.
+
+    Photos are checked first (one face, or ``face_index`` to choose; big and sharp enough); the result
+    carries warnings such as a look-alike already enrolled.
+    """
     pipe = pipeline or default_pipeline()
     photos: list[ImageInput] = list(images) if isinstance(images, list | tuple) else [cast(ImageInput, images)]
     with _gallery(gallery, pipe, create=True) as store:
-        return recognition.enroll(store, name, photos, pipeline=pipe, metadata=metadata, add=add)
+        return enrollment.enroll(store, name, photos, pipeline=pipe, metadata=metadata, add=add, face_index=face_index)
 
 
 def identify(
-    image: ImageInput, *, gallery: GalleryInput = None, tau: float | None = None, pipeline: FacePipeline | None = None
+    image: ImageInput,
+    *,
+    gallery: GalleryInput = None,
+    far: float = DEFAULT_FAR,
+    tau: float | None = None,
+    pipeline: FacePipeline | None = None,
 ) -> list[Recognition]:
-    """Every face of a photo (largest first): the enrolled person it is, or "not recognized"."""
+    """Every face of a photo (largest first): the enrolled person it is, or "not recognized".
+
+    tau adapts to the number of people enrolled so that a stranger gets a name with probability ``far``
+    (default 1%) per search; ``r.decision.threshold.reason`` says which tau was used and why.
+    """
     pipe = pipeline or default_pipeline()
     with _gallery(gallery, pipe, create=False) as store:
-        return recognition.identify(store, image, tau=tau, pipeline=pipe)
+        return recognition.identify(store, image, far=far, tau=tau, pipeline=pipe)
 
 
 def verify_id(

@@ -4,15 +4,19 @@ The lecture: keep a database of K persons; for an input image output the ID if i
 or "not recognized". With encodings f(x) of one photo per person (one-shot: adding a person needs no
 retraining):
 
-    identify:   k* = argmin_k min_j ||f(img) - f(x_kj)||^2 ;  k* if that distance <= tau, else "not recognized"
+    identify:   k* = argmin_k s(img, k) ;  k* if s(img, k*) <= tau(K, FAR), else "not recognized"
     verify_id:  d = min_j ||f(img) - f(x_claimed,j)||^2 <= tau  (is this the claimed person?)
 
-tau is in squared L2 units; the default is the encoder's ``default_tau``.
+identify's tau knows the gallery size K: it keeps the per-search false-accept rate at FAR (default 1%)
+however many people are enrolled (:mod:`convapps.face.openset`); a fixed ``tau`` brings back the
+lecture's plain rule on the squared L2 distance to the nearest photo. verify_id (1:1) keeps the
+verification tau (the encoder's ``default_tau``, squared L2). Enrollment and its photo rules:
+:mod:`convapps.face.enrollment`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +24,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from convapps.core.distances import pairwise_squared_l2
-from convapps.errors import AlreadyEnrolledError, InvalidInputError, NoFaceError, NotFoundError
+from convapps.errors import AlreadyEnrolledError, InvalidInputError, NoFaceError
+from convapps.face.enrollment import encode_for_enrollment
+from convapps.face.openset import DEFAULT_FAR, Decision, calibration_for, decide
 from convapps.face.pipeline import Box, FaceEncoding, FacePipeline, default_pipeline
-from convapps.gallery import Gallery, Identity, Metadata
+from convapps.gallery import Gallery, Identity
 from convapps.io.images import load_image
 
 ImageInput = str | Path | bytes | NDArray[np.uint8]
@@ -31,33 +37,72 @@ NOT_RECOGNIZED = "not recognized"
 
 @dataclass(frozen=True)
 class Recognition:
-    """The decision for one face: ``identity`` is None when it is "not recognized".
+    """The decision for one face of a photo: ``identity`` is None when it is "not recognized".
 
-    ``nearest`` / ``distance`` describe the closest enrolled person even when beyond ``tau``
-    (``nearest`` is None and ``distance`` inf for an empty gallery).
+    ``nearest`` / ``distance`` describe the best-scoring enrolled person even when rejected (None and inf
+    for an empty gallery); ``distance`` is the squared L2 to their template (mean of their photos);
+    ``decision`` holds the score, the second-nearest person, the margin and the tau with its reason.
     """
 
     box: Box
     face_index: int
-    identity: Identity | None
-    nearest: Identity | None
-    distance: float
-    tau: float
+    decision: Decision
+
+    @property
+    def identity(self) -> Identity | None:
+        return self.decision.identity
+
+    @property
+    def nearest(self) -> Identity | None:
+        return self.decision.nearest.identity if self.decision.nearest else None
+
+    @property
+    def distance(self) -> float:
+        return self.decision.nearest.distance if self.decision.nearest else float("inf")
+
+    @property
+    def tau(self) -> float:
+        return self.decision.threshold.tau
 
     @property
     def label(self) -> str:
         return self.identity.name if self.identity is not None else NOT_RECOGNIZED
 
+    @property
+    def sentence(self) -> str:
+        """The decision in words a receptionist understands."""
+        d = self.decision
+        if d.nearest is None:
+            return "Not recognized: nobody is enrolled yet."
+        nearest = d.nearest.identity.name
+        if d.identity is None:
+            return f"Not recognized: nobody enrolled is close enough (the closest, {nearest}, is not a match)."
+        runner_up = f"; next closest: {d.second.identity.name}" if d.second is not None else ""
+        return f"This is {nearest} (match score {d.score:.2f}, limit {self.tau:.2f}{runner_up})."
+
     def to_dict(self) -> dict[str, object]:
+        d = self.decision
+
+        def finite(x: float) -> float | None:
+            return x if np.isfinite(x) else None
+
         return {
             "face": self.face_index,
             "box": list(self.box),
             "name": self.identity.name if self.identity else None,
             "id": self.identity.id if self.identity else None,
             "recognized": self.identity is not None,
-            "distance": self.distance if np.isfinite(self.distance) else None,
+            "distance": finite(self.distance),
+            "score": finite(d.score),
             "nearest": self.nearest.name if self.nearest else None,
+            "second": d.second.identity.name if d.second else None,
+            "second_distance": d.second.distance if d.second else None,
+            "second_score": d.second.score if d.second else None,
+            "margin": finite(d.margin),
             "tau": self.tau,
+            "tau_reason": d.threshold.reason,
+            "calibrated": d.threshold.calibrated,
+            "sentence": self.sentence,
         }
 
 
@@ -88,96 +133,36 @@ def _rgb(image: ImageInput, label: str) -> tuple[NDArray[np.uint8], str]:
     return load_image(image, name=name), name
 
 
-def encode_for_enrollment(
-    images: Sequence[ImageInput], *, pipeline: FacePipeline | None = None, face_index: int = 0
-) -> tuple[NDArray[np.float32], list[str]]:
-    """Encodings (N, D) of one face per image (index 0 = largest) and notes on ambiguous photos.
-
-    Raises NoFaceError naming the first image without a face, before anything is stored.
-    """
-    if not images:
-        raise InvalidInputError("give at least one image to enroll")
-    pipe = pipeline or default_pipeline()
-    encodings, notes = [], []
-    for i, image in enumerate(images):
-        rgb, name = _rgb(image, f"<image {i + 1}>")
-        enc = pipe.encode_one(rgb, face_index, name=name)
-        if enc.n_faces > 1:
-            notes.append(f"{name}: {enc.n_faces} faces found, enrolled face {face_index} (0 = the largest)")
-        encodings.append(enc.embedding)
-    return np.stack(encodings).astype(np.float32), notes
-
-
-def enroll(
-    gallery: Gallery,
-    name: str,
-    images: Sequence[ImageInput],
-    *,
-    pipeline: FacePipeline | None = None,
-    metadata: Metadata | None = None,
-    face_index: int = 0,
-    add: bool = False,
-) -> Identity:
-    """Enroll ``name`` from one or more photos (one-shot: a single photo is enough), in one transaction.
-
-    With ``add=True`` an already enrolled person gets the new encodings instead of a ConflictError.
-    """
-    encodings, _ = encode_for_enrollment(images, pipeline=pipeline, face_index=face_index)
-    return enroll_encodings(gallery, name, encodings, metadata=metadata, add=add)
-
-
-def enroll_encodings(
-    gallery: Gallery,
-    name: str,
-    encodings: NDArray[np.float32],
-    *,
-    metadata: Metadata | None = None,
-    add: bool = False,
-) -> Identity:
-    """Store already computed encodings (N, D) for ``name``: a new person, or more photos with ``add``."""
-    if add and _is_enrolled(gallery, name):
-        return gallery.add_encodings(name, encodings)
-    return gallery.enroll(name, encodings, metadata=metadata)
-
-
-def _is_enrolled(gallery: Gallery, name: str) -> bool:
-    try:
-        gallery.get(name)
-    except NotFoundError:
-        return False
-    return True
-
-
-Decision = tuple[Identity | None, Identity | None, float]
-
-
-def decide(gallery: Gallery, embeddings: NDArray[np.float32], *, tau: float) -> list[Decision]:
-    """The recognition decision for encodings (N, D): (identity or None, nearest, distance) each."""
-    out: list[Decision] = []
-    for matches in gallery.search(embeddings, k=1):
-        if not matches:
-            out.append((None, None, float("inf")))
-            continue
-        best = matches[0]
-        out.append((best.identity if best.distance <= tau else None, best.identity, best.distance))
-    return out
-
-
 def identify(
-    gallery: Gallery, image: ImageInput, *, tau: float | None = None, pipeline: FacePipeline | None = None
+    gallery: Gallery,
+    image: ImageInput,
+    *,
+    far: float = DEFAULT_FAR,
+    tau: float | None = None,
+    pipeline: FacePipeline | None = None,
 ) -> list[Recognition]:
-    """Every face in the photo (largest first): its enrolled identity, or "not recognized"."""
+    """Every face in the photo (largest first): its enrolled identity, or "not recognized".
+
+    tau is chosen for this gallery's size K so that a stranger gets a name with probability ``far`` per
+    search; a given ``tau`` applies the plain rule (squared L2 to the nearest photo) instead.
+
+    Raises:
+        NoFaceError: the photo shows no face.
+    """
     pipe = pipeline or default_pipeline()
-    threshold = _threshold(tau, pipe)
     rgb, name = _rgb(image, "<image>")
     faces: list[FaceEncoding] = pipe.encode_faces(rgb, name=name)
     if not faces:
         raise NoFaceError(f"{name}: no face found")
-    decisions = decide(gallery, np.stack([f.embedding for f in faces]), tau=threshold)
-    return [
-        Recognition(box=f.box, face_index=f.face_index, identity=who, nearest=near, distance=d, tau=threshold)
-        for f, (who, near, d) in zip(faces, decisions, strict=True)
-    ]
+    decisions = decide(
+        gallery,
+        np.stack([f.embedding for f in faces]),
+        far=far,
+        tau=tau,
+        fallback_tau=pipe.default_tau,
+        calibration=calibration_for(pipe.encoder.space.model_id),
+    )
+    return [Recognition(f.box, f.face_index, d) for f, d in zip(faces, decisions, strict=True)]
 
 
 def verify_id(
@@ -233,7 +218,7 @@ def enroll_folder(
     todo = {n: files for n, files in people.items() if n not in existing}
     encoded = {}
     for name, files in todo.items():
-        encoded[name] = encode_for_enrollment(files, pipeline=pipeline)[0]
+        encoded[name] = encode_for_enrollment(files, pipeline=pipeline)
         if progress is not None:
             progress(name)
     return [gallery.enroll(name, encodings) for name, encodings in encoded.items()]

@@ -96,6 +96,12 @@ class Person(BaseModel):
     created_at: str
 
 
+class Enrolled(Person):
+    """A person just enrolled, with warnings for whoever enrolls (e.g. a look-alike already enrolled)."""
+
+    warnings: list[str] = Field(description='e.g. "looks like Ada Lovelace (d = 0.21)"; empty when all is well')
+
+
 class PeopleList(BaseModel):
     people: list[Person]
     count: int
@@ -122,22 +128,39 @@ class ImageSize(BaseModel):
 
 
 class FaceMatch(BaseModel):
-    """One face found in the photo and who it is ("not recognized": ``recognized`` false, ``name`` null)."""
+    """One face found in the photo and who it is ("not recognized": ``recognized`` false, ``name`` null).
+
+    The decision compares ``score`` with ``tau``: a normalised score when ``calibrated`` (tau chosen for
+    the gallery's size), else the plain squared L2 distance to the nearest photo (a fixed tau).
+    """
 
     box: Box
     recognized: bool
     name: str | None
     identity_id: int | None
-    distance: float | None = Field(description="squared L2 distance to the nearest enrolled person")
+    sentence: str = Field(description="the decision in plain words, e.g. 'This is Ada Lovelace (...)'")
+    distance: float | None = Field(description="squared L2 distance to the nearest enrolled person (their template)")
+    score: float | None = Field(description="the nearest person's score, compared with tau")
     nearest_name: str | None = Field(description="the nearest enrolled person, even beyond the threshold")
+    second_name: str | None = Field(description="the second-nearest enrolled person")
+    second_distance: float | None
+    second_score: float | None
+    margin: float | None = Field(description="second_score - score: how clearly the nearest wins")
+    tau: float
+    tau_reason: str
+    calibrated: bool
 
 
 class Identification(BaseModel):
-    """Every face of the photo, largest first."""
+    """Every face of the photo, largest first, and the tau of this search and why."""
 
     image: ImageSize
     faces: list[FaceMatch]
-    threshold: float
+    threshold: float = Field(description="tau of this search (same as tau)")
+    tau: float
+    tau_reason: str = Field(description="e.g. 'tau 0.66: 1,680 people, FAR 1% per search'")
+    calibrated: bool
+    far: float = Field(description="the per-search false-accept rate asked for")
     gallery_size: int
 
 
@@ -152,10 +175,16 @@ class Verification(BaseModel):
 
 
 class ThresholdInfo(BaseModel):
-    """The decision threshold tau (squared L2) of the face encoder."""
+    """The verification threshold tau (squared L2, 1:1) of the face encoder, and the tau identify (1:K)
+    uses now for the gallery's size."""
 
     threshold: float
     threshold_l2: float
     metric: str
     model_id: str
     source: str
+    identify_tau: float
+    identify_tau_reason: str = Field(description="e.g. 'tau 0.66: 1,680 people, FAR 1% per search'")
+    identify_calibrated: bool
+    identify_far: float
+    gallery_size: int

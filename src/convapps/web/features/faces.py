@@ -1,10 +1,11 @@
 """The face desk: enroll, list, rename, remove, verify and identify over one gallery.
 
 Calls the same library functions as ``convapps face ...`` (:mod:`convapps.face.recognition`,
-:func:`convapps.face.verification.verify`). The face models run under one lock: dlib's network keeps
-per-call state and its Python binding holds the GIL anyway, so this costs no throughput. The gallery has
-its own lock and transactions; id-based changes (rename, remove) hold a desk lock so that the id ->
-name lookup and the change happen together.
+:mod:`convapps.face.enrollment`, :func:`convapps.face.verification.verify`): identify's tau follows the
+gallery's size and a per-search false-accept rate, and enrollment applies the same photo rules. The
+face models run under one lock: dlib's network keeps per-call state and its Python binding holds the
+GIL anyway, so this costs no throughput. The gallery has its own lock and transactions; id-based
+changes (rename, remove) hold a desk lock so that the id -> name lookup and the change happen together.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from convapps.core.distances import squared_to_l2
-from convapps.errors import ConflictError, ConvappsError, ModelNotAvailableError, NotFoundError
+from convapps.errors import ConflictError, ConvappsError, ModelNotAvailableError, NotFoundError, SeveralFacesError
+from convapps.face import openset
+from convapps.face.enrollment import Enrollment, encode_checked, store
 from convapps.face.pipeline import FacePipeline, default_pipeline
-from convapps.face.recognition import IdentityVerification, Recognition, enroll, identify, verify_id
+from convapps.face.recognition import IdentityVerification, Recognition, identify, verify_id
 from convapps.face.verification import VerificationResult, verify
 from convapps.gallery import Gallery, Identity, open_gallery, parse_gallery_url
 from convapps.gallery.base import validate_name
@@ -98,14 +101,19 @@ class FaceDesk:
                 return person
         raise NotFoundError(f"no enrolled person with id {identity_id}")
 
-    def enroll(self, name: str, photo: RGB) -> Identity:
-        """Enroll ``name`` from one photo (its largest face); a taken name fails fast, before encoding."""
+    def enroll(self, name: str, photo: RGB, *, label: str, face_index: int | None = None) -> Enrollment:
+        """Enroll ``name`` from one photo after the photo rules (one face, or ``face_index``; big and sharp
+        enough); warns about look-alikes. A taken name fails fast, before encoding."""
         pipeline, gallery = self._ready()
         clean = validate_name(name)
         if any(p.name == clean for p in gallery.identities()):
             raise ConflictError(f"{clean!r} is already enrolled; rename or remove that person first")
         with self._models():
-            return enroll(gallery, clean, [photo], pipeline=pipeline)
+            try:
+                encoding = encode_checked(photo, name=label, pipeline=pipeline, face_index=face_index)
+            except SeveralFacesError as err:
+                raise SeveralFacesError(f"{err}; send the field face=N") from err
+            return store(gallery, clean, encoding[None], tau=pipeline.default_tau)
 
     def rename(self, identity_id: int, new_name: str) -> tuple[Identity, Identity]:
         gallery = self._ready()[1]
@@ -119,10 +127,20 @@ class FaceDesk:
             return gallery.remove(self.person(identity_id).name)
 
     # ---- recognition -----------------------------------------------------------------------------
-    def identify(self, photo: RGB) -> list[Recognition]:
+    def identify(self, photo: RGB, *, far: float = openset.DEFAULT_FAR) -> list[Recognition]:
         pipeline, gallery = self._ready()
         with self._models():
-            return identify(gallery, photo, pipeline=pipeline)
+            return identify(gallery, photo, far=far, pipeline=pipeline)
+
+    def identify_threshold(self, *, far: float = openset.DEFAULT_FAR) -> openset.Threshold:
+        """The tau identify uses now, for this gallery's size and ``far``, with its reason."""
+        pipeline, gallery = self._ready()
+        return openset.choose_threshold(
+            len(gallery),
+            far=far,
+            calibration=openset.calibration_for(pipeline.encoder.space.model_id),
+            fallback_tau=pipeline.default_tau,
+        )
 
     def verify_photos(self, first: RGB, second: RGB) -> VerificationResult:
         pipeline = self._ready()[0]

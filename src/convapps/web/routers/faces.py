@@ -1,17 +1,22 @@
 """``/api/people`` (enroll, list, rename, remove) and ``/api/faces`` (verify, identify, threshold).
 
 Enroll, rename, remove, verify and identify are written to the audit log (who, when, what; no image).
+Identify chooses tau for the gallery's size and a per-search false-accept rate (``far``) and says which
+tau it used and why; enroll refuses unclear photos (several faces without ``face``, too small, too
+blurry) with the reason and returns warnings such as a look-alike already enrolled.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
 
 from convapps.errors import ConvappsError, InvalidInputError
+from convapps.face.openset import DEFAULT_FAR
 from convapps.face.recognition import Recognition
 from convapps.gallery import Identity
 from convapps.web.audit import AuditAction, DetailValue
@@ -20,6 +25,7 @@ from convapps.web.features.faces import FaceDesk, build
 from convapps.web.keys import ApiKey
 from convapps.web.schemas import (
     Box,
+    Enrolled,
     FaceMatch,
     Identification,
     ImageSize,
@@ -30,13 +36,14 @@ from convapps.web.schemas import (
     Verification,
 )
 from convapps.web.state import Services, ServicesDep
-from convapps.web.uploads import read_image
+from convapps.web.uploads import read_image, upload_label
 
 router = APIRouter(tags=["faces"])
 
 __all__ = ["build", "router"]
 
 PhotoFile = Annotated[UploadFile, File(description="a photo (JPEG, PNG, WebP, BMP or TIFF; sniffed from content)")]
+FAR_HELP = "per-search false-accept rate: the chance that a stranger gets a name (0 < far < 1; default 1%)"
 
 
 def desk(services: Services) -> FaceDesk:
@@ -75,15 +82,29 @@ def person(identity: Identity) -> Person:
 
 def face_match(r: Recognition) -> FaceMatch:
     left, top, right, bottom = (int(v) for v in r.box)
-    finite = r.distance if r.distance != float("inf") else None
+    d, second = r.decision, r.decision.second
     return FaceMatch(
         box=Box(left=left, top=top, right=right, bottom=bottom),
         recognized=r.identity is not None,
         name=r.identity.name if r.identity else None,
         identity_id=r.identity.id if r.identity else None,
-        distance=finite,
+        sentence=r.sentence,
+        distance=_finite(r.distance),
+        score=_finite(d.score),
         nearest_name=r.nearest.name if r.nearest else None,
+        second_name=second.identity.name if second else None,
+        second_distance=_finite(second.distance) if second else None,
+        second_score=_finite(second.score) if second else None,
+        margin=_finite(d.margin),
+        tau=r.tau,
+        tau_reason=d.threshold.reason,
+        calibrated=d.threshold.calibrated,
     )
+
+
+def _finite(value: float) -> float | None:
+    """The value, or None when not finite (JSON has no infinity)."""
+    return float(value) if math.isfinite(value) else None
 
 
 @router.get("/api/people", response_model=PeopleList, tags=["people"], summary="Everyone enrolled")
@@ -94,10 +115,10 @@ def list_people(services: ServicesDep, key: KeyDep) -> PeopleList:
 
 @router.post(
     "/api/people",
-    response_model=Person,
+    response_model=Enrolled,
     status_code=status.HTTP_201_CREATED,
     tags=["people"],
-    summary="Enroll a person from one photo (its largest face)",
+    summary="Enroll a person from one photo with one clear face (or the face chosen by `face`)",
 )
 def enroll_person(
     request: Request,
@@ -105,12 +126,16 @@ def enroll_person(
     key: KeyDep,
     name: Annotated[str, Form(description="the person's name (unique)", max_length=200)],
     photo: PhotoFile,
-) -> Person:
-    with audited(services, request, key, "enroll", {"name": name}) as details:
+    face: Annotated[
+        int | None, Form(ge=0, description="which face to enroll when the photo shows several (0 = the largest)")
+    ] = None,
+) -> Enrolled:
+    with audited(services, request, key, "enroll", {"name": name, "face": face}) as details:
         rgb = read_image(photo, services.settings, max_side=services.settings.max_side)
-        identity = desk(services).enroll(name, rgb)
-        details["identity_id"] = identity.id
-    return person(identity)
+        done = desk(services).enroll(name, rgb, label=upload_label(photo), face_index=face)
+        details["identity_id"] = done.identity.id
+        details["warnings"] = len(done.warnings)
+    return Enrolled(**person(done.identity).model_dump(), warnings=list(done.warnings))
 
 
 @router.patch("/api/people/{identity_id}", response_model=Person, tags=["people"], summary="Rename a person")
@@ -136,18 +161,29 @@ def remove_person(identity_id: int, request: Request, services: ServicesDep, key
     response_model=Identification,
     summary="Who is in this photo? Every face: a name or 'not recognized'",
 )
-def identify_faces(request: Request, services: ServicesDep, key: KeyDep, photo: PhotoFile) -> Identification:
+def identify_faces(
+    request: Request,
+    services: ServicesDep,
+    key: KeyDep,
+    photo: PhotoFile,
+    far: Annotated[float, Form(gt=0, lt=1, description=FAR_HELP)] = DEFAULT_FAR,
+) -> Identification:
     feature = desk(services)
-    with audited(services, request, key, "identify", {}) as details:
+    with audited(services, request, key, "identify", {"far": far}) as details:
         rgb = read_image(photo, services.settings, max_side=services.settings.max_side)
-        found = feature.identify(rgb)
+        found = feature.identify(rgb, far=far)
         details["faces"] = len(found)
         details["recognized"] = [r.identity.name for r in found if r.identity is not None]
-    threshold = found[0].tau if found else feature.threshold().tau
+        chosen = found[0].decision.threshold if found else feature.identify_threshold(far=far)
+        details["tau"] = round(chosen.tau, 4)
     return Identification(
         image=ImageSize(width=rgb.shape[1], height=rgb.shape[0]),
         faces=[face_match(r) for r in found],
-        threshold=threshold,
+        threshold=chosen.tau,
+        tau=chosen.tau,
+        tau_reason=chosen.reason,
+        calibrated=chosen.calibrated,
+        far=far,
         gallery_size=len(feature.people()),
     )
 
@@ -186,8 +222,25 @@ def verify_faces(
 
 
 @router.get(
-    "/api/faces/threshold", response_model=ThresholdInfo, summary="The verification threshold tau and the face model"
+    "/api/faces/threshold",
+    response_model=ThresholdInfo,
+    summary="The verification tau (1:1), the identify tau (1:K) for the gallery's size now, and the face model",
 )
-def threshold(services: ServicesDep, key: KeyDep) -> ThresholdInfo:
-    t = desk(services).threshold()
-    return ThresholdInfo(threshold=t.tau, threshold_l2=t.tau_l2, metric=t.metric, model_id=t.model_id, source=t.source)
+def threshold(
+    services: ServicesDep, key: KeyDep, far: Annotated[float, Query(gt=0, lt=1, description=FAR_HELP)] = DEFAULT_FAR
+) -> ThresholdInfo:
+    feature = desk(services)
+    t, k = feature.threshold(), len(feature.people())
+    chosen = feature.identify_threshold(far=far)
+    return ThresholdInfo(
+        threshold=t.tau,
+        threshold_l2=t.tau_l2,
+        metric=t.metric,
+        model_id=t.model_id,
+        source=t.source,
+        identify_tau=chosen.tau,
+        identify_tau_reason=chosen.reason,
+        identify_calibrated=chosen.calibrated,
+        identify_far=far,
+        gallery_size=k,
+    )

@@ -2,8 +2,6 @@
 import { api } from "./api.js";
 import { $, busy, el, firstFile, fmt, showError } from "./ui.js";
 
-let threshold = null;
-
 function loadImage(file) {
   return new Promise((resolve, reject) => {
     const img = new Image();
@@ -34,7 +32,8 @@ function drawFaces(img, result) {
     ctx.strokeStyle = color;
     ctx.lineWidth = line;
     ctx.strokeRect(left, top, right - left, bottom - top);
-    const label = face.recognized ? face.name : "not recognized";
+    const number = result.faces.length > 1 ? `${result.faces.indexOf(face) + 1}: ` : "";
+    const label = number + (face.recognized ? face.name : "not recognized");
     const tw = ctx.measureText(label).width + 8;
     const ty = top > fontSize + 6 ? top - fontSize - 6 : bottom;
     ctx.fillStyle = color;
@@ -44,13 +43,16 @@ function drawFaces(img, result) {
   }
 }
 
+// One face: the decision as a sentence, then the numbers behind it in a smaller line.
 function describeFace(face, index) {
-  const who = face.recognized
-    ? el("span", { class: "known" }, face.name)
-    : el("span", { class: "unknown" }, "not recognized");
-  const nearest = face.nearest_name && !face.recognized ? `nearest: ${face.nearest_name}, ` : "";
-  const dist = el("span", { class: "dist" }, ` (${nearest}distance ${fmt(face.distance)})`);
-  return el("li", { "data-face": index }, who, face.distance === null ? "" : dist);
+  const details = [];
+  if (face.score !== null) details.push(`score ${fmt(face.score, 2)} (distance ${fmt(face.distance, 2)})`);
+  if (face.second_name) details.push(`next: ${face.second_name}, score ${fmt(face.second_score, 2)}`);
+  if (face.margin !== null) details.push(`margin ${fmt(face.margin, 2)}`);
+  details.push(face.tau_reason);
+  return el("li", { "data-face": index, class: face.recognized ? "known" : "unknown" },
+    el("span", { class: "sentence" }, face.sentence),
+    el("span", { class: "details" }, details.join(" · ")));
 }
 
 async function identify(event) {
@@ -61,12 +63,14 @@ async function identify(event) {
   await busy($("identify-submit"), "Looking…", "identify-error", async () => {
     const form = new FormData();
     form.append("photo", file);
+    form.append("far", $("identify-far").value);
     const result = await api("/api/faces/identify", { method: "POST", form });
     const img = await loadImage(file).catch(() => null); // e.g. a TIFF: the service reads it, browsers may not
     drawFaces(img, result);
     const list = $("identify-faces");
     list.replaceChildren(...result.faces.map(describeFace));
     if (!result.faces.length) list.replaceChildren(el("li", { class: "empty" }, "No face found in this photo."));
+    $("identify-tau").textContent = `Limit used: ${result.tau_reason}.`;
     $("identify-result").hidden = false;
   });
 }
@@ -112,12 +116,12 @@ async function loadNames() {
 }
 
 async function loadThreshold() {
-  if (threshold) return;
   try {
-    threshold = await api("/api/faces/threshold");
+    const t = await api(`/api/faces/threshold?far=${encodeURIComponent($("identify-far").value)}`);
+    $("identify-tau").textContent = `Limit now: ${t.identify_tau_reason}.`;
     $("threshold-info").textContent =
-      `Same person when the ${threshold.metric} distance between encodings is at most ${fmt(threshold.threshold)} ` +
-      `(model ${threshold.model_id}).`;
+      `Same person when the ${t.metric} distance between encodings is at most ${fmt(t.threshold)} ` +
+      `(model ${t.model_id}).`;
   } catch (_) { /* shown by the next action */ }
 }
 
@@ -131,6 +135,7 @@ export function initCheck() {
   $("identify-form").addEventListener("submit", identify);
   $("verify-form").addEventListener("submit", verify);
   document.querySelectorAll("input[name=verify-mode]").forEach((r) => r.addEventListener("change", syncMode));
+  $("identify-far").addEventListener("change", loadThreshold);
 }
 
 export async function showCheck() {

@@ -1,4 +1,5 @@
-// The "people" page: enroll from an upload or the webcam, list, rename, remove.
+// The "people" page: enroll from an upload or the webcam (choosing a face when the photo shows several;
+// warnings such as a look-alike shown after), list, rename, remove.
 import { api } from "./api.js";
 import { $, busy, el, firstFile, previewFile, showError, showNotice } from "./ui.js";
 
@@ -88,25 +89,52 @@ function snap() {
   canvas.getContext("2d").drawImage(video, 0, 0);
   canvas.toBlob((blob) => {
     captured = new File([blob], "webcam.jpg", { type: "image/jpeg" });
+    resetFaceChoice();
     $("enroll-file").value = "";
     previewFile(captured, $("enroll-preview"));
     stopWebcam();
   }, "image/jpeg", 0.92);
 }
 
+function showWarnings(person) {
+  const box = $("enroll-warnings");
+  box.replaceChildren();
+  box.hidden = !person.warnings.length;
+  if (box.hidden) return;
+  box.append(`Please check ${person.name}:`, el("ul", {}, ...person.warnings.map((w) => el("li", {}, w))));
+}
+
+// A new photo: forget any face chosen for the previous one.
+function resetFaceChoice() {
+  $("enroll-face-choice").hidden = true;
+  $("enroll-face").value = "0";
+}
+
 async function enroll(event) {
   event.preventDefault();
   showNotice("enroll-ok", null);
+  showWarnings({ name: "", warnings: [] });
   const photo = firstFile($("enroll-file")) || captured;
   const name = $("enroll-name").value.trim();
   if (!photo) { showError("enroll-error", "Choose a photo or take one with the webcam."); return; }
   const form = new FormData();
   form.append("name", name);
   form.append("photo", photo);
+  if (!$("enroll-face-choice").hidden) form.append("face", $("enroll-face").value || "0");
   await busy($("enroll-submit"), "Enrolling…", "enroll-error", async () => {
-    const person = await api("/api/people", { method: "POST", form });
+    let person;
+    try {
+      person = await api("/api/people", { method: "POST", form });
+    } catch (err) {
+      if (err.type !== "SeveralFacesError") throw err;
+      $("enroll-face-choice").hidden = false;
+      $("enroll-face").focus();
+      throw new Error(`${err.message.replace(/; send the field face=N$/, "")}. Choose the face below, then Enroll again.`);
+    }
     showNotice("enroll-ok", `Enrolled ${person.name}.`);
+    showWarnings(person);
     $("enroll-form").reset();
+    resetFaceChoice();
     captured = null;
     previewFile(null, $("enroll-preview"));
     await loadPeople();
@@ -115,7 +143,11 @@ async function enroll(event) {
 
 export function initPeople() {
   $("enroll-form").addEventListener("submit", enroll);
-  $("enroll-file").addEventListener("change", () => { captured = null; previewFile(firstFile($("enroll-file")), $("enroll-preview")); });
+  $("enroll-file").addEventListener("change", () => {
+    captured = null;
+    resetFaceChoice();
+    previewFile(firstFile($("enroll-file")), $("enroll-preview"));
+  });
   $("webcam-start").addEventListener("click", startWebcam);
   $("webcam-stop").addEventListener("click", stopWebcam);
   $("webcam-snap").addEventListener("click", snap);
