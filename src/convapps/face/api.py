@@ -25,16 +25,12 @@ from convapps.face import enrollment, recognition, verification
 from convapps.face.enrollment import Enrollment
 from convapps.face.openset import DEFAULT_FAR
 from convapps.face.pipeline import DetectedFace, FacePipeline, default_pipeline
-from convapps.face.recognition import IdentityVerification, ImageInput, Recognition
+from convapps.face.recognition import IdentityVerification, Recognition
 from convapps.face.verification import VerificationResult
 from convapps.gallery import Gallery, Metadata, open_gallery
-from convapps.io.images import load_image
+from convapps.io.image_input import ImageInput, read_rgb
 
 GalleryInput = Gallery | str | Path | None
-
-
-def _rgb(image: ImageInput) -> NDArray[np.uint8]:
-    return image if isinstance(image, np.ndarray) else load_image(image)
 
 
 @contextmanager
@@ -49,13 +45,14 @@ def _gallery(gallery: GalleryInput, pipeline: FacePipeline, *, create: bool) -> 
 
 def detect(image: ImageInput, *, pipeline: FacePipeline | None = None) -> list[DetectedFace]:
     """Every face of an image (largest first): box ``(left, top, right, bottom)``, score, 5 landmarks."""
-    return (pipeline or default_pipeline()).detect(_rgb(image))
+    return (pipeline or default_pipeline()).detect(read_rgb(image, "<image>")[0])
 
 
 def encode(image: ImageInput, *, pipeline: FacePipeline | None = None) -> NDArray[np.float32]:
     """The encodings f(x) ``(N, 128)`` of the N faces of an image (largest first; ``(0, 128)`` if none)."""
     pipe = pipeline or default_pipeline()
-    faces = pipe.encode_faces(_rgb(image))
+    rgb, name = read_rgb(image, "<image>")
+    faces = pipe.encode_faces(rgb, name=name)
     if not faces:
         return np.zeros((0, pipe.encoder.space.dim), dtype=np.float32)
     return np.stack([f.embedding for f in faces]).astype(np.float32)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,9 +22,7 @@ from numpy.typing import NDArray
 from convapps.errors import FaceQualityError, InvalidInputError, NoFaceError, SeveralFacesError
 from convapps.face.pipeline import FacePipeline, default_pipeline
 from convapps.gallery import Gallery, Identity, Metadata
-from convapps.io.images import load_image
-
-ImageInput = str | Path | bytes | NDArray[np.uint8]
+from convapps.io.image_input import ImageInput, read_rgb
 
 
 @dataclass(frozen=True)
@@ -59,13 +56,6 @@ def sharpness(chip: NDArray[np.uint8]) -> float:
     grey = np.asarray(chip, np.float64) @ np.array([0.299, 0.587, 0.114])
     lap = grey[:-2, 1:-1] + grey[2:, 1:-1] + grey[1:-1, :-2] + grey[1:-1, 2:] - 4.0 * grey[1:-1, 1:-1]
     return float(lap.var())
-
-
-def _rgb(image: ImageInput, label: str) -> tuple[NDArray[np.uint8], str]:
-    if isinstance(image, np.ndarray):
-        return image, label
-    name = str(image) if isinstance(image, str | Path) else label
-    return load_image(image, name=name), name
 
 
 def encode_checked(
@@ -124,7 +114,7 @@ def encode_for_enrollment(
     pipe = pipeline or default_pipeline()
     encodings = []
     for i, image in enumerate(images):
-        rgb, name = _rgb(image, f"<image {i + 1}>")
+        rgb, name = read_rgb(image, f"<image {i + 1}>")
         encodings.append(encode_checked(rgb, name=name, pipeline=pipe, face_index=face_index, checks=checks))
     return np.stack(encodings).astype(np.float32)
 

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from numpy.typing import NDArray
 
 from convapps.core.distances import pairwise_squared_l2
 from convapps.errors import AlreadyEnrolledError, InvalidInputError, NoFaceError
@@ -29,9 +28,8 @@ from convapps.face.enrollment import encode_for_enrollment
 from convapps.face.openset import DEFAULT_FAR, Decision, calibration_for, decide
 from convapps.face.pipeline import Box, FaceEncoding, FacePipeline, default_pipeline
 from convapps.gallery import Gallery, Identity
-from convapps.io.images import load_image
+from convapps.io.image_input import ImageInput, read_rgb
 
-ImageInput = str | Path | bytes | NDArray[np.uint8]
 NOT_RECOGNIZED = "not recognized"
 
 
@@ -126,13 +124,6 @@ def _threshold(tau: float | None, pipeline: FacePipeline) -> float:
     return value
 
 
-def _rgb(image: ImageInput, label: str) -> tuple[NDArray[np.uint8], str]:
-    if isinstance(image, np.ndarray):
-        return image, label
-    name = str(image) if isinstance(image, str | Path) else label
-    return load_image(image, name=name), name
-
-
 def identify(
     gallery: Gallery,
     image: ImageInput,
@@ -150,7 +141,7 @@ def identify(
         NoFaceError: the photo shows no face.
     """
     pipe = pipeline or default_pipeline()
-    rgb, name = _rgb(image, "<image>")
+    rgb, name = read_rgb(image, "<image>")
     faces: list[FaceEncoding] = pipe.encode_faces(rgb, name=name)
     if not faces:
         raise NoFaceError(f"{name}: no face found")
@@ -178,7 +169,7 @@ def verify_id(
     pipe = pipeline or default_pipeline()
     threshold = _threshold(tau, pipe)
     person = gallery.get(name)  # NotFoundError before any model work
-    rgb, label = _rgb(image, "<image>")
+    rgb, label = read_rgb(image, "<image>")
     enc = pipe.encode_one(rgb, face_index, name=label)
     distance = float(pairwise_squared_l2(enc.embedding[None], gallery.encodings_of(person.name)).min())
     notes = (f"{label}: {enc.n_faces} faces, used face {face_index} (largest = 0)",) if enc.n_faces > 1 else ()

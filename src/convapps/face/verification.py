@@ -9,17 +9,13 @@ tau is in squared L2 units (0.36 squared = face_recognition's 0.6 L2); the defau
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
-from numpy.typing import NDArray
 
 from convapps.core.distances import squared_l2_distance, squared_to_l2
 from convapps.errors import InvalidInputError
 from convapps.face.pipeline import Box, FaceEncoding, FacePipeline, default_pipeline
-from convapps.io.images import load_image
-
-ImageInput = str | Path | bytes | NDArray[np.uint8]
+from convapps.io.image_input import ImageInput, read_rgb
 
 
 @dataclass(frozen=True)
@@ -61,12 +57,7 @@ class VerificationResult:
 
 
 def _encode(pipeline: FacePipeline, image: ImageInput, face_index: int, label: str) -> FaceEncoding:
-    if isinstance(image, np.ndarray):
-        rgb = image
-        name = label
-    else:
-        name = str(image) if isinstance(image, str | Path) else label
-        rgb = load_image(image, name=name)
+    rgb, name = read_rgb(image, label)
     return pipeline.encode_one(rgb, face_index, name=name)
 
 
