@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import struct
+import tracemalloc
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, JpegImagePlugin
+from PIL import Image, JpegImagePlugin, PngImagePlugin
 
 from convapps.errors import ImageTooLargeError, NotAnImageError, TruncatedImageError
-from convapps.io.images import load_image, save_image
+from convapps.io.images import DEFAULT_MAX_DECODED_BYTES, DEFAULT_MAX_PIXELS, load_image, save_image
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -202,3 +203,73 @@ def test_save_image_round_trip(tmp_path: Path) -> None:
     pixels = noise(7, 9)
     target = save_image(pixels, tmp_path / "sub" / "out.png")
     np.testing.assert_array_equal(load_image(target), pixels)
+
+
+def write_blank_png(path: Path, width: int, height: int, bit_depth: int, color_type: int, channels: int) -> Path:
+    """A large all-zero PNG, compressed row by row (a few KB on disk for many megapixels)."""
+    packer = zlib.compressobj(9)
+    row = b"\x00" + bytes(width * channels * bit_depth // 8)
+    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
+    body = _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + body)
+    return path
+
+
+def test_byte_budget_counts_channels_and_bit_depth_from_the_header(tmp_path: Path) -> None:
+    rgb8 = write_blank_png(tmp_path / "rgb8.png", 100, 100, 8, 2, 3)  # 30,000 bytes decoded
+    rgb16 = write_blank_png(tmp_path / "rgb16.png", 100, 100, 16, 2, 3)  # 60,000 bytes decoded
+    gray16 = write_blank_png(tmp_path / "gray16.png", 100, 100, 16, 0, 1)  # 20,000 bytes decoded
+    assert load_image(rgb8, max_bytes=50_000).shape == (100, 100, 3)
+    assert load_image(gray16, max_bytes=20_000).shape == (100, 100, 3)
+    with pytest.raises(ImageTooLargeError, match=r"rgb16\.png: 100x100 with 3 channel\(s\) of 16 bits needs 0 MB"):
+        load_image(rgb16, max_bytes=50_000)
+    with pytest.raises(ImageTooLargeError, match=r"gray16\.png: .* 1 channel\(s\) of 16 bits"):
+        load_image(gray16, max_bytes=19_999)
+    assert DEFAULT_MAX_DECODED_BYTES == 4 * DEFAULT_MAX_PIXELS
+
+
+def test_byte_budget_is_checked_before_decoding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_blank_png(tmp_path / "wide16.png", 2000, 2000, 16, 6, 4)  # 32 MB decoded, a few KB on disk
+    assert path.stat().st_size < 100_000
+    decoded: list[str] = []
+    original_load = PngImagePlugin.PngImageFile.load
+
+    def recording_load(self: PngImagePlugin.PngImageFile):  # type: ignore[no-untyped-def]
+        decoded.append(self.mode)
+        return original_load(self)
+
+    monkeypatch.setattr(PngImagePlugin.PngImageFile, "load", recording_load)
+    with pytest.raises(ImageTooLargeError, match="32 MB to decode, over the limit of 30 MB"):
+        load_image(path, max_bytes=30_000_000)
+    assert decoded == []
+
+
+@pytest.mark.parametrize("max_side", [None, 1000])
+def test_16bit_image_is_converted_without_a_wide_copy(tmp_path: Path, max_side: int | None) -> None:
+    path = write_blank_png(tmp_path / "gray16.png", 3000, 3000, 16, 0, 1)
+    tracemalloc.start()
+    try:
+        out = load_image(path, max_side=max_side)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    side = max_side or 3000
+    assert out.shape == (side, side, 3) and out.dtype == np.uint8
+    # a float64 copy of the whole image alone would be 8 bytes per pixel (72 MB)
+    assert peak < 2.5 * out.nbytes + 3000 * 3000 * 2, peak
+
+
+def test_high_bit_conversion_keeps_values_and_orientation(tmp_path: Path) -> None:
+    values = (np.arange(60 * 40, dtype=np.uint32).reshape(40, 60) * 27).astype(np.uint16)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 CW to display"
+    path = tmp_path / "gray16.png"
+    Image.fromarray(values).save(path, exif=exif)
+    out = load_image(path)
+    expected = np.clip(np.rint(values.astype(np.float64) / 257.0), 0, 255).astype(np.uint8)
+    np.testing.assert_array_equal(out[..., 0], np.rot90(expected, k=-1))
+    np.testing.assert_array_equal(out[..., 0], out[..., 2])
+    floats = tmp_path / "float.tif"
+    Image.fromarray(np.linspace(-1.0, 3.0, 12, dtype=np.float32).reshape(3, 4)).save(floats)
+    np.testing.assert_array_equal(load_image(floats)[..., 1].ravel()[[0, 11]], [0, 255])

@@ -140,6 +140,6 @@ def test_top_patches_job(studio: TestClient, keys: tuple[dict, dict], shared_dat
     grid = Image.open(io.BytesIO(studio.get(final["results"][1]["url"], headers=alice).content))
     assert grid.format == "PNG" and grid.size[0] > grid.size[1] > 0
     bad_layer = studio.post("/api/viz/jobs", headers=alice, files=files, data={"layers": "relu9_9"})
-    assert bad_layer.status_code == 404 and "unknown layer" in bad_layer.json()["error"]["message"]
+    assert bad_layer.status_code == 422 and "unknown layer" in bad_layer.json()["error"]["message"]
     too_many = studio.post("/api/viz/jobs", headers=alice, files=files, data={"units": "500"})
     assert too_many.status_code == 422

@@ -13,8 +13,6 @@ This module holds the value types and :class:`Gallery`, an abstract base that va
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,10 +24,17 @@ from numpy.typing import ArrayLike, NDArray
 
 from convapps.embedding_space import EmbeddingSpace
 from convapps.errors import EmbeddingSpaceMismatchError, InvalidInputError
+from convapps.gallery.names import (
+    MAX_NAME_LENGTH,
+    check_batch_distinct,
+    check_name_free,
+    name_skeleton,
+    validate_name,
+)
 
 Metadata = Mapping[str, str | int | float | bool | None]
 SearchMode = Literal["exact", "ann"]
-MAX_NAME_LENGTH = 200
+__all__ = ["MAX_NAME_LENGTH", "Gallery", "Identity", "Match", "Metadata", "SearchMode", "validate_name"]
 
 
 @dataclass(frozen=True)
@@ -49,18 +54,6 @@ class Match:
 
     identity: Identity
     distance: float
-
-
-def validate_name(name: str) -> str:
-    """Return ``name`` NFC-normalised and stripped; refuse empty, over-long or control-character names."""
-    cleaned = unicodedata.normalize("NFC", str(name)).strip()
-    if not cleaned:
-        raise InvalidInputError("an identity name must not be empty")
-    if len(cleaned) > MAX_NAME_LENGTH:
-        raise InvalidInputError(f"identity name is longer than {MAX_NAME_LENGTH} characters")
-    if re.search(r"[\x00-\x1f\x7f]", cleaned):
-        raise InvalidInputError(f"identity name {cleaned!r} contains control characters")
-    return cleaned
 
 
 def validate_metadata(metadata: Metadata | None) -> dict[str, str | int | float | bool | None]:
@@ -100,6 +93,7 @@ class Gallery(ABC):
 
     def __init__(self, *, space: EmbeddingSpace | None) -> None:
         self._bound = space
+        self._skeletons: dict[str, str] = {}
 
     # ---- the embedding space --------------------------------------------------------------------
     @property
@@ -132,10 +126,33 @@ class Gallery(ABC):
         """Add several new people in ONE transaction (all or none); for bulk import and benchmarks."""
         space = self._check_space()
         rows = [(validate_name(n), as_encodings(e, space.dim), validate_metadata(m)) for n, e, m in people]
-        names = [r[0] for r in rows]
-        if len(set(names)) != len(names):
-            raise InvalidInputError("the same name appears twice in one enrollment batch")
+        check_batch_distinct(r[0] for r in rows)
+        taken = self._taken_skeletons()
+        for name, _, _ in rows:
+            check_name_free(name, taken)
         return self._insert_people(rows, space)
+
+    def check_new_name(self, name: str, *, renaming: str | None = None) -> str:
+        """``name`` validated for a new person (or for renaming the person called ``renaming``): the
+        name rules of :mod:`convapps.gallery.names`, not enrolled and not confusable with an enrolled name.
+
+        Raises:
+            ConflictError: the name is taken.
+            InvalidInputError: the name breaks a rule or is confusable with an enrolled name.
+        """
+        return check_name_free(name, self._taken_skeletons(), renaming=renaming)
+
+    def names(self) -> list[str]:
+        """The names of everyone enrolled (backends may answer faster than :meth:`identities`)."""
+        return [p.name for p in self.identities()]
+
+    def _taken_skeletons(self) -> dict[str, str]:
+        """Every enrolled name -> its :func:`name_skeleton`, computed once per name and gallery object."""
+        cache = self._skeletons
+        names = self.names()
+        if len(cache) > 2 * len(names) + 1024:  # names renamed or removed since: start afresh
+            cache.clear()
+        return {name: cache[name] if name in cache else cache.setdefault(name, name_skeleton(name)) for name in names}
 
     def add_encodings(self, name: str, encodings: ArrayLike) -> Identity:
         """Add more encodings to an existing person (the decision uses the nearest one)."""
@@ -148,7 +165,8 @@ class Gallery(ABC):
 
     @abstractmethod
     def rename(self, old: str, new: str) -> Identity:
-        """Give a person a new name, keeping their id; NotFoundError / ConflictError."""
+        """Give a person a new name, keeping their id; NotFoundError / ConflictError, InvalidInputError
+        for a name confusable with another person's (backends check ``check_new_name(new, renaming=old)``)."""
 
     # ---- reads --------------------------------------------------------------------------------
     @abstractmethod

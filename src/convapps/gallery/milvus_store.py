@@ -264,7 +264,8 @@ class MilvusGallery(Gallery):
         return person
 
     def rename(self, old: str, new: str) -> Identity:
-        person, new = self.get(old), validate_name(new)
+        person = self.get(old)
+        new = self.check_new_name(new, renaming=person.name)
         if self._find(new) is not None:
             raise ConflictError(f"{new!r} is already enrolled in gallery {self.url}")
         with self._errors("rename in"):

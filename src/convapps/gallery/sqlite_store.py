@@ -222,9 +222,8 @@ class SqliteGallery(Gallery):
         return person
 
     def rename(self, old: str, new: str) -> Identity:
-        from convapps.gallery.base import validate_name
-
-        person, new = self.get(old), validate_name(new)
+        person = self.get(old)
+        new = self.check_new_name(new, renaming=person.name)
         with self._transaction("rename in") as db:
             if db.execute("SELECT 1 FROM identities WHERE name = ?", (new,)).fetchone():
                 raise ConflictError(f"{new!r} is already enrolled in gallery {self.url}")
@@ -239,6 +238,10 @@ class SqliteGallery(Gallery):
         with self._lock, self._errors("read"):
             rows = self._db.execute(_IDENTITY_SQL + " ORDER BY i.id").fetchall()
         return [self._identity(r) for r in rows]
+
+    def names(self) -> list[str]:
+        with self._lock, self._errors("read"):
+            return [r[0] for r in self._db.execute("SELECT name FROM identities")]
 
     def encodings_of(self, name: str) -> NDArray[np.float32]:
         pid = self._row(name)[0]

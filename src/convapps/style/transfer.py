@@ -23,6 +23,7 @@ from convapps.models.vgg import load_vgg
 from convapps.nn.feature_extractor import FeatureExtractor
 from convapps.style.color import combine_luminance, luminance_image, match_color_histogram, match_luminance
 from convapps.style.config import StyleConfig
+from convapps.style.limits import MAX_ASPECT, MIN_SCALE_SIDE, MIN_SIDE
 from convapps.style.optimize import (
     Costs,
     Objective,
@@ -31,13 +32,6 @@ from convapps.style.optimize import (
     compute_targets,
     optimize_pixels,
 )
-
-MIN_SIDE = 32
-"""Smallest side of a content or style image, and of G at full size (relu5_1 sees it at 1/16: 2 positions)."""
-MIN_SCALE_SIDE = 24
-"""Smallest side of G at a coarse scale; smaller scales are dropped from the schedule."""
-MAX_ASPECT = 8.0
-"""Content or style images more elongated than 8:1 are refused."""
 
 
 @dataclass
@@ -228,6 +222,7 @@ def stylize(
         g = start_image(size, generator) if g is None else _upsample(g, size)
         objective = Objective(net, targets, config)
         g, costs = optimize_pixels(g, objective, steps=n_steps, scale=level, on_step=on_step, on_snapshot=on_snapshot)
+        check_finite(g)
         g = g.clamp(0.0, 1.0)
         history.append(costs)
         seconds.append(time.perf_counter() - t0)
@@ -241,6 +236,7 @@ def stylize(
         full = Image.fromarray(content).resize((size[1], size[0]), Image.Resampling.LANCZOS)
         out = combine_luminance(out, to_float(np.asarray(full)))
     image = np.clip(np.rint(out * 255.0), 0, 255).astype(np.uint8)
+    check_not_flat(image, final)
     return StyleResult(
         image=image,
         final=final,
@@ -253,6 +249,27 @@ def stylize(
         model_id=net.model_id,
         effective_weights={"alpha": objective.alpha, **objective.style_weights},
     )
+
+
+def check_finite(g: torch.Tensor) -> None:
+    """Refuse a G with NaN or infinite pixels: the optimisation diverged (e.g. a huge beta)."""
+    if not bool(torch.isfinite(g).all()):
+        raise InvalidInputError(
+            "style transfer diverged (the image holds NaN or infinite values): the cost weights are out of "
+            "balance; lower the style weight beta"
+        )
+
+
+def check_not_flat(image: NDArray[np.uint8], final: Costs) -> None:
+    """Refuse a degenerate result: one flat colour, or a cost J that is not finite."""
+    if not np.isfinite([final.total, final.content, final.style, final.tv]).all():
+        raise InvalidInputError("style transfer diverged (its cost is not finite); lower the style weight beta")
+    if image.size and (image == image.reshape(-1, image.shape[-1])[0]).all():
+        r, g, b = (int(v) for v in image.reshape(-1, image.shape[-1])[0])
+        raise InvalidInputError(
+            f"style transfer produced one flat colour (RGB {r}, {g}, {b}): the cost weights are out of balance; "
+            "lower the style weight beta"
+        )
 
 
 def _upsample(g: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

@@ -1,7 +1,8 @@
 """``create_app(settings)``: the convapps service as a FastAPI application.
 
-The app serves a JSON API under ``/api`` (every route but ``/api/health`` needs an API key) and the
-browser UI at ``/`` (static files shipped in the package; no CDN). Models, the gallery, the key store,
+The app serves a JSON API under ``/api`` (every route but ``/api/health`` needs an API key, checked
+before any request body is read) and the browser UI at ``/`` (static files shipped in the package; no
+CDN). ``HEAD`` works wherever ``GET`` does. Models, the gallery, the key store,
 the audit log and the job pool are built once, in the lifespan.
 """
 
@@ -11,6 +12,7 @@ import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -20,12 +22,12 @@ from fastapi.staticfiles import StaticFiles
 
 from convapps import __version__
 from convapps.web.audit import AuditLog
-from convapps.web.auth import KeyDep
+from convapps.web.auth import KeyDep, KeyGateMiddleware
 from convapps.web.errors import install_error_handlers
 from convapps.web.jobs import JobPool
 from convapps.web.keys import KeyStore
-from convapps.web.middleware import HostGuardMiddleware, SecurityHeadersMiddleware
-from convapps.web.routers import health, jobs
+from convapps.web.middleware import HeadMiddleware, HostGuardMiddleware, SecurityHeadersMiddleware
+from convapps.web.routers import health, jobs, samples
 from convapps.web.settings import WebSettings, ensure_state_dir
 from convapps.web.state import Services
 from convapps.web.static_files import STATIC_DIR
@@ -51,7 +53,12 @@ def build_services(settings: WebSettings, modules: list[tuple[str, Any]]) -> Ser
         settings=settings,
         keys=KeyStore(settings.keys_path),
         audit=AuditLog(settings.audit_path),
-        jobs=JobPool(workers=settings.job_workers, queue=settings.job_queue, ttl_s=settings.job_ttl_s),
+        jobs=JobPool(
+            workers=settings.job_workers,
+            queue=settings.job_queue,
+            ttl_s=settings.job_ttl_s,
+            per_owner=settings.job_key_quota,
+        ),
     )
     for name, module in modules:
         services.add_feature(name, module.build(settings))
@@ -86,9 +93,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    install_error_handlers(app)
+    install_error_handlers(app, private_paths=_private_paths(settings))
     app.include_router(health.router)
     app.include_router(jobs.router)
+    app.include_router(samples.router)
     for _, module in modules:
         app.include_router(module.router)
 
@@ -105,18 +113,30 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     return app
 
 
+def _private_paths(settings: WebSettings) -> tuple[str, ...]:
+    """Server paths that error messages must not show (the state folder, the gallery, home)."""
+    state = settings.state_dir
+    paths = {str(state), str(state.expanduser().resolve()), str(Path.home())}
+    gallery = settings.gallery_url.split("://", 1)[-1]
+    if gallery:
+        paths |= {gallery, str(Path(gallery).parent)}
+    return tuple(sorted(p for p in paths if len(p) > 1))
+
+
 def _add_middleware(app: FastAPI, settings: WebSettings) -> None:
     # Added innermost first: the last one added sees the request first.
     from convapps.web.uploads import BodyLimitMiddleware
 
-    if settings.cors_origins:
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
+    if settings.cors_origins:  # outside the key check, so that a 401 carries the CORS headers
         app.add_middleware(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_credentials=False,
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type"],
         )
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
+    app.add_middleware(KeyGateMiddleware, settings=settings)
+    app.add_middleware(HeadMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(HostGuardMiddleware, allowed=settings.host_names)

@@ -1,4 +1,5 @@
-"""Audit log of the calls that touch biometric data: who, when, what; never an image or an encoding.
+"""Audit log of the calls that touch biometric data, and of wrong API keys: who, when, what; never an
+image, an encoding or a key's secret.
 
 One JSON object per line in ``state_dir/audit.jsonl`` (created readable by its owner only), e.g.::
 
@@ -14,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-AuditAction = Literal["enroll", "rename", "remove", "verify", "identify"]
+AuditAction = Literal["enroll", "rename", "remove", "verify", "identify", "authenticate"]
 Outcome = Literal["ok", "refused", "failed"]
 
 DetailValue = str | int | float | bool | None | list[str]

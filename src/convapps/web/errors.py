@@ -2,12 +2,15 @@
 
 Every error body has the same shape, ``{"error": {"type": "...", "message": "...", "status": 4xx}}``.
 Library errors keep their one-line message and map through ``ConvappsError.http_status``; anything
-unexpected becomes a 500 with a generic message (the traceback goes to the server log only).
+unexpected becomes a 500 with a generic message (the traceback goes to the server log only). Messages
+never show server paths: the state folder, the gallery file and any other absolute path are replaced by
+plain words. Every 429 and 503 carries ``Retry-After``.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -39,10 +42,52 @@ class BodyTooLargeHTTPError(StarletteHTTPException):
         super().__init__(status_code=413, detail=message)
 
 
+DEFAULT_RETRY_AFTER_S = 5
+"""Seconds in ``Retry-After`` when a 429 or 503 does not say otherwise."""
+
+
 class ServiceBusyError(ConvappsError):
-    """The job queue is full; try again when a running job has finished."""
+    """The service is at capacity (job queue, image decoders, face models); try again shortly."""
 
     http_status = 503
+
+    def __init__(self, message: str, *, retry_after_s: float = DEFAULT_RETRY_AFTER_S) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class TooManyRequestsError(ConvappsError):
+    """This key or client asked for more than its share (job quota, failed key attempts)."""
+
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after_s: float = DEFAULT_RETRY_AFTER_S) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+_URL_OR_PATH = re.compile(r"""(?<![\w.~/-])(?:[a-z][a-z0-9+.-]*://)?(?:[A-Za-z]:)?[/\\]+[^\s'"`,;():]*""")
+_GALLERY_PATH = re.compile(r"\bgallery a server file")
+
+
+def redact_paths(message: str, roots: tuple[str, ...] = ()) -> str:
+    """``message`` without server paths: ``roots`` (e.g. the state folder) and any absolute path or file
+    URL become plain words ("the gallery", "a server file"). API routes (``/api/...``) are kept."""
+    for root in sorted({r for r in roots if len(r) > 1}, key=len, reverse=True):
+        message = message.replace(root, "/server")
+
+    def replace(match: re.Match[str]) -> str:
+        text = match.group(0)
+        if text.startswith(("/api/", "/static/")) or text in ("/", "//"):
+            return text
+        return "a server file" + text[len(text.rstrip(".")) :]
+
+    return _GALLERY_PATH.sub("the gallery", _URL_OR_PATH.sub(replace, message))
+
+
+def retry_after(seconds: float) -> dict[str, str]:
+    """The ``Retry-After`` header for ``seconds`` (whole seconds, at least 1)."""
+    return {"Retry-After": str(max(1, int(seconds + 0.999)))}
 
 
 def error_body(status: int, kind: str, message: str) -> dict[str, dict[str, str | int]]:
@@ -53,6 +98,8 @@ def error_body(status: int, kind: str, message: str) -> dict[str, dict[str, str 
 def error_response(status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     """A JSON error response that is never cached."""
     merged = {"Cache-Control": "no-store", **(headers or {})}
+    if status in (429, 503) and not any(k.lower() == "retry-after" for k in merged):
+        merged.update(retry_after(DEFAULT_RETRY_AFTER_S))
     return JSONResponse(error_body(status, kind, message), status_code=status, headers=merged)
 
 
@@ -64,13 +111,18 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Map library errors, HTTP errors, validation errors and crashes to the JSON error shape."""
+def install_error_handlers(app: FastAPI, *, private_paths: tuple[str, ...] = ()) -> None:
+    """Map library errors, HTTP errors, validation errors and crashes to the JSON error shape;
+    ``private_paths`` (and any other absolute path) never appear in a message."""
 
     @app.exception_handler(ConvappsError)
     async def _convapps(request: Request, exc: ConvappsError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationError) else None
-        return error_response(exc.http_status, type(exc).__name__, str(exc), headers)
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationError) else {}
+        wait = getattr(exc, "retry_after_s", None)
+        if wait is not None:
+            headers.update(retry_after(wait))
+        message = redact_paths(str(exc), private_paths)
+        return error_response(exc.http_status, type(exc).__name__, message, headers)
 
     @app.exception_handler(BodyTooLargeHTTPError)
     async def _too_large(request: Request, exc: BodyTooLargeHTTPError) -> JSONResponse:
@@ -78,12 +130,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        message = exc.detail if isinstance(exc.detail, str) else "request refused"
+        message = redact_paths(exc.detail, private_paths) if isinstance(exc.detail, str) else "request refused"
         return error_response(exc.status_code, "HTTPError", message, dict(exc.headers or {}))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(422, "ValidationError", _validation_message(exc))
+        return error_response(422, "ValidationError", redact_paths(_validation_message(exc), private_paths))
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:

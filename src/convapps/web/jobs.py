@@ -2,7 +2,9 @@
 
 Requests never run long work themselves: they submit a job and return its id at once. At most
 ``workers`` jobs run at a time; at most ``queue`` are waiting or running, and more are refused with
-``ServiceBusyError`` (503). Each job belongs to the API key that submitted it; other keys see 404.
+``ServiceBusyError`` (503). One key may hold at most ``per_owner`` of those slots (the service sets half), so
+no single key can fill the queue; more are refused with ``TooManyRequestsError`` (429). Both carry a
+``Retry-After``. Each job belongs to the API key that submitted it; other keys see 404.
 Finished jobs, with their result images, are forgotten after ``ttl_s`` seconds.
 """
 
@@ -19,12 +21,14 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from convapps.errors import ConvappsError, NotFoundError
-from convapps.web.errors import ServiceBusyError
+from convapps.web.errors import ServiceBusyError, TooManyRequestsError, redact_paths
 
 log = logging.getLogger("convapps.web.jobs")
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 FINISHED: frozenset[str] = frozenset({"done", "failed", "cancelled"})
+RETRY_AFTER_S = 10.0
+"""``Retry-After`` of a refused submission: about the time a short job takes to free its slot."""
 
 
 class JobCancelled(Exception):
@@ -87,20 +91,34 @@ Work = Callable[[Progress], list[JobResult]]
 class JobPool:
     """Runs jobs on ``workers`` threads; see the module docstring for the limits."""
 
-    def __init__(self, *, workers: int = 1, queue: int = 8, ttl_s: float = 3600.0) -> None:
+    def __init__(
+        self, *, workers: int = 1, queue: int = 8, ttl_s: float = 3600.0, per_owner: int | None = None
+    ) -> None:
         self.workers, self.queue, self.ttl_s = workers, queue, ttl_s
+        self.per_owner = per_owner if per_owner is not None else queue
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="convapps-job")
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
         self._cancel: dict[str, threading.Event] = {}
 
     def submit(self, kind: str, owner: str, work: Work, *, params: dict[str, object] | None = None) -> Job:
-        """Queue ``work``; returns a copy of the new job. Raises ServiceBusyError when the queue is full."""
+        """Queue ``work``; returns a copy of the new job. Raises ServiceBusyError when the queue is full and
+        TooManyRequestsError when ``owner`` already holds ``per_owner`` queued or running jobs."""
         with self._lock:
             self._prune_locked()
-            active = sum(1 for j in self._jobs.values() if j.state not in FINISHED)
-            if active >= self.queue:
-                raise ServiceBusyError(f"{active} jobs are queued or running (the limit); try again shortly")
+            active = [j for j in self._jobs.values() if j.state not in FINISHED]
+            if len(active) >= self.queue:
+                raise ServiceBusyError(
+                    f"{len(active)} jobs are queued or running (the limit); try again shortly",
+                    retry_after_s=RETRY_AFTER_S,
+                )
+            mine = sum(1 for j in active if j.owner == owner)
+            if mine >= self.per_owner:
+                raise TooManyRequestsError(
+                    f"this key has {mine} jobs queued or running, its share of the {self.queue} job slots; "
+                    "wait for one to finish or cancel one",
+                    retry_after_s=RETRY_AFTER_S,
+                )
             job = Job(id=uuid.uuid4().hex, kind=kind, owner=owner, created=time.time(), params=dict(params or {}))
             self._jobs[job.id] = job
             self._cancel[job.id] = threading.Event()
@@ -156,7 +174,7 @@ class JobPool:
         except JobCancelled:
             self._finish(job_id, "cancelled", message="cancelled")
         except ConvappsError as err:
-            self._finish(job_id, "failed", message="failed", error=str(err))
+            self._finish(job_id, "failed", message="failed", error=redact_paths(str(err)))
         except Exception:
             log.exception("job %s crashed", job_id)
             self._finish(job_id, "failed", message="failed", error="internal error; the server log has the details")

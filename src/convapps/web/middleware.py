@@ -1,5 +1,5 @@
-"""ASGI middleware: strict response headers (no sniffing, framing or referrer; same-origin scripts) and a
-Host-header guard."""
+"""ASGI middleware: strict response headers (no sniffing, framing or referrer; same-origin scripts), a
+Host-header guard, and ``HEAD`` answered like ``GET`` without a body."""
 
 from __future__ import annotations
 
@@ -78,3 +78,23 @@ class HostGuardMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+class HeadMiddleware:
+    """Answer ``HEAD`` on every ``GET`` route and static file: the app handles it as ``GET`` and the body
+    is dropped, so the status and headers (``Content-Length`` included) are those of the ``GET``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)

@@ -103,8 +103,13 @@ class Enrolled(Person):
 
 
 class PeopleList(BaseModel):
+    """One page of enrolled people, sorted by name."""
+
     people: list[Person]
-    count: int
+    count: int = Field(description="people on this page")
+    total: int = Field(description="people matching the search, on all pages")
+    offset: int
+    limit: int
 
 
 class Rename(BaseModel):
@@ -155,7 +160,8 @@ class Identification(BaseModel):
     """Every face of the photo, largest first, and the tau of this search and why."""
 
     image: ImageSize
-    faces: list[FaceMatch]
+    faces: list[FaceMatch] = Field(description="largest first; empty when the photo shows no face")
+    message: str = Field(description="the result in one sentence, e.g. 'No face was found in this photo. ...'")
     threshold: float = Field(description="tau of this search (same as tau)")
     tau: float
     tau_reason: str = Field(description="e.g. 'tau 0.66: 1,680 people, FAR 1% per search'")

@@ -40,13 +40,21 @@ class WebSettings:
         max_request_bytes: largest request body, all files together (40 MiB); checked while streaming.
         max_files: most files in one request (style: content + styles; viz: a batch of images).
         max_pixels: largest image in pixels (25 MP), checked from the header before decoding.
+        max_image_bytes: largest decoded image in bytes, width x height x channels x bytes per sample as
+            the header declares (100 MB: 25 MP of 8-bit RGBA; a 16-bit RGB image may have 16.7 MP).
+        max_decodes: most images decoded at once (each may cost up to ``max_image_bytes`` of memory).
+        decode_wait_s: a request waiting longer than this for a free decoder gets 503 with Retry-After.
         max_side: face images are downsized so their longer side is at most this before detection.
         cors_origins: origins allowed to call the API from another page; empty (closed) by default.
         allowed_hosts: accepted ``Host`` headers; None: loopback names when ``host`` is loopback, else any.
         job_workers: threads running style and visualisation jobs (CPU-bound: keep it small).
         job_queue: most jobs waiting or running at once; more are refused with 503.
+        job_quota_per_key: most jobs one API key may have waiting or running; more are refused with 429.
+            None: half of ``job_queue`` (at least 1).
         job_ttl_s: finished jobs (and their images) are forgotten after this many seconds.
         face_wait_s: a face request waiting longer than this for the (serialised) face models gets 503.
+        auth_failures: distinct wrong API keys one client address may try before it is refused with 429.
+        auth_backoff_s: how long such a client is refused (and the window in which failures count).
     """
 
     host: str = "127.0.0.1"
@@ -57,13 +65,19 @@ class WebSettings:
     max_request_bytes: int = 40 * 1024 * 1024
     max_files: int = 16
     max_pixels: int = 25_000_000
+    max_image_bytes: int = 100_000_000
+    max_decodes: int = 2
+    decode_wait_s: float = 2.0
     max_side: int = 1600
     cors_origins: tuple[str, ...] = ()
     allowed_hosts: tuple[str, ...] | None = None
     job_workers: int = 1
     job_queue: int = 8
     job_ttl_s: float = 3600.0
+    job_quota_per_key: int | None = None
     face_wait_s: float = 30.0
+    auth_failures: int = 10
+    auth_backoff_s: float = 60.0
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -76,11 +90,21 @@ class WebSettings:
             "max_side",
             "job_workers",
             "job_queue",
+            "max_image_bytes",
+            "max_decodes",
+            "auth_failures",
         ):
             if getattr(self, name) < 1:
                 raise InvalidInputError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.job_quota_per_key is not None and self.job_quota_per_key < 1:
+            raise InvalidInputError(f"job_quota_per_key must be >= 1, got {self.job_quota_per_key}")
         if "*" in self.cors_origins:
             raise InvalidInputError("CORS origin '*' is refused: list the exact origins that may call the API")
+
+    @property
+    def job_key_quota(self) -> int:
+        """Jobs one key may have waiting or running: ``job_quota_per_key``, else half the queue."""
+        return self.job_quota_per_key if self.job_quota_per_key is not None else max(1, self.job_queue // 2)
 
     @property
     def keys_path(self) -> Path:

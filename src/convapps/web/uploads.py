@@ -2,11 +2,15 @@
 
 Clients send files only; the service never opens a path or fetches a URL a client names. A file's name
 is used only as a label in error messages (reduced to its last component and printable characters).
+Decoding is bounded twice: each image by pixels and by decoded bytes (from its header, before decoding),
+and the process by how many images are decoded at once (a request that finds every decoder busy for
+``decode_wait_s`` gets 503 with ``Retry-After``).
 """
 
 from __future__ import annotations
 
 import json
+import threading
 
 import numpy as np
 from fastapi import UploadFile
@@ -15,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from convapps.errors import InvalidInputError
 from convapps.io.images import load_image
-from convapps.web.errors import BodyTooLargeHTTPError, UploadTooLargeError, error_body
+from convapps.web.errors import BodyTooLargeHTTPError, ServiceBusyError, UploadTooLargeError, error_body
 from convapps.web.settings import WebSettings
 
 
@@ -91,14 +95,38 @@ def read_upload(upload: UploadFile, settings: WebSettings) -> bytes:
     return data
 
 
+_gates: dict[int, threading.BoundedSemaphore] = {}
+_gates_lock = threading.Lock()
+
+
+def decode_gate(settings: WebSettings) -> threading.BoundedSemaphore:
+    """The semaphore that admits at most ``settings.max_decodes`` decodes at once in this process
+    (memory is per process, so apps with the same limit share it)."""
+    with _gates_lock:
+        return _gates.setdefault(settings.max_decodes, threading.BoundedSemaphore(settings.max_decodes))
+
+
 def read_image(upload: UploadFile, settings: WebSettings, *, max_side: int | None = None) -> NDArray[np.uint8]:
     """Decode an uploaded image (format sniffed from its bytes) as RGB uint8 ``(H, W, 3)``.
 
     Raises ``UploadTooLargeError`` (413), ``NotAnImageError`` (415), ``ImageTooLargeError`` (413 over
-    ``settings.max_pixels``).
+    ``settings.max_pixels`` or ``settings.max_image_bytes``), ``ServiceBusyError`` (503 when every
+    decoder stays busy for ``settings.decode_wait_s``).
     """
     data = read_upload(upload, settings)
-    return load_image(data, max_pixels=settings.max_pixels, max_side=max_side, name=upload_label(upload))
+    gate = decode_gate(settings)
+    if not gate.acquire(timeout=settings.decode_wait_s):
+        raise ServiceBusyError(f"{settings.max_decodes} images are being decoded (the limit); try again shortly")
+    try:
+        return load_image(
+            data,
+            max_pixels=settings.max_pixels,
+            max_bytes=settings.max_image_bytes,
+            max_side=max_side,
+            name=upload_label(upload),
+        )
+    finally:
+        gate.release()
 
 
 def check_file_count(uploads: list[UploadFile], settings: WebSettings) -> None:

@@ -13,20 +13,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 from convapps.core.distances import squared_to_l2
-from convapps.errors import ConflictError, ConvappsError, ModelNotAvailableError, NotFoundError, SeveralFacesError
+from convapps.errors import ConvappsError, ModelNotAvailableError, NoFaceError, NotFoundError, SeveralFacesError
 from convapps.face import openset
 from convapps.face.enrollment import Enrollment, encode_checked, store
 from convapps.face.pipeline import FacePipeline, default_pipeline
 from convapps.face.recognition import IdentityVerification, Recognition, identify, verify_id
 from convapps.face.verification import VerificationResult, verify
 from convapps.gallery import Gallery, Identity, open_gallery, parse_gallery_url
-from convapps.gallery.base import validate_name
 from convapps.web.errors import ServiceBusyError
 from convapps.web.settings import WebSettings
 from convapps.web.state import FeatureHealth
@@ -105,14 +104,14 @@ class FaceDesk:
         """Enroll ``name`` from one photo after the photo rules (one face, or ``face_index``; big and sharp
         enough); warns about look-alikes. A taken name fails fast, before encoding."""
         pipeline, gallery = self._ready()
-        clean = validate_name(name)
-        if any(p.name == clean for p in gallery.identities()):
-            raise ConflictError(f"{clean!r} is already enrolled; rename or remove that person first")
+        clean = gallery.check_new_name(name)  # the name rules, before any model work
         with self._models():
             try:
                 encoding = encode_checked(photo, name=label, pipeline=pipeline, face_index=face_index)
             except SeveralFacesError as err:
                 raise SeveralFacesError(f"{err}; send the field face=N") from err
+            except NoFaceError as err:
+                raise plain_no_face(err, label) from err
             return store(gallery, clean, encoding[None], tau=pipeline.default_tau)
 
     def rename(self, identity_id: int, new_name: str) -> tuple[Identity, Identity]:
@@ -128,9 +127,13 @@ class FaceDesk:
 
     # ---- recognition -----------------------------------------------------------------------------
     def identify(self, photo: RGB, *, far: float = openset.DEFAULT_FAR) -> list[Recognition]:
+        """Every face of the photo with its decision; an empty list when the photo shows no face."""
         pipeline, gallery = self._ready()
         with self._models():
-            return identify(gallery, photo, far=far, pipeline=pipeline)
+            try:
+                return identify(gallery, photo, far=far, pipeline=pipeline)
+            except NoFaceError:
+                return []
 
     def identify_threshold(self, *, far: float = openset.DEFAULT_FAR) -> openset.Threshold:
         """The tau identify uses now, for this gallery's size and ``far``, with its reason."""
@@ -142,15 +145,29 @@ class FaceDesk:
             fallback_tau=pipeline.default_tau,
         )
 
-    def verify_photos(self, first: RGB, second: RGB) -> VerificationResult:
+    def verify_photos(
+        self, first: RGB, second: RGB, *, labels: tuple[str, str] = ("the first photo", "the second photo")
+    ) -> VerificationResult:
+        """1:1 verification of two photos; errors and notes name the photos by ``labels``."""
         pipeline = self._ready()[0]
+        names = ("<image 1>", "<image 2>")
         with self._models():
-            return verify(first, second, pipeline=pipeline)
+            try:
+                result = verify(first, second, pipeline=pipeline)
+            except NoFaceError as err:
+                for name, label in zip(names, labels, strict=True):
+                    err = plain_no_face(err, name, label)
+                raise err from None
+        notes = tuple(_relabel(note, names, labels) for note in result.notes)
+        return replace(result, notes=notes)
 
-    def verify_name(self, photo: RGB, name: str) -> IdentityVerification:
+    def verify_name(self, photo: RGB, name: str, *, label: str = "the photo") -> IdentityVerification:
         pipeline, gallery = self._ready()
         with self._models():
-            return verify_id(gallery, photo, name, pipeline=pipeline)
+            try:
+                return verify_id(gallery, photo, name, pipeline=pipeline)
+            except NoFaceError as err:
+                raise plain_no_face(err, "<image>", label) from err
 
     def threshold(self) -> Threshold:
         pipeline = self._ready()[0]
@@ -160,6 +177,23 @@ class FaceDesk:
         return Threshold(
             tau=tau, tau_l2=squared_to_l2(tau), metric=space.metric, model_id=space.model_id, source=str(source)
         )
+
+
+def plain_no_face(err: NoFaceError, name: str, label: str | None = None) -> NoFaceError:
+    """The library's "<name>: no face found" as plain words for a person using the service; other
+    face errors (e.g. a chosen face beyond those found) keep their message."""
+    if str(err) != f"{name}: no face found":
+        return err
+    return NoFaceError(
+        f"no face was found in {label or name}; use a photo in which the face is clearly visible and well lit"
+    )
+
+
+def _relabel(note: str, names: tuple[str, ...], labels: tuple[str, ...]) -> str:
+    for name, label in zip(names, labels, strict=True):
+        if note.startswith(f"{name}: "):
+            return f"{label}: {note[len(name) + 2 :]}"
+    return note
 
 
 def build(settings: WebSettings) -> FaceDesk:

@@ -6,6 +6,7 @@ pool; the request only decodes the uploads and checks the options.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,17 +15,15 @@ from numpy.typing import NDArray
 
 from convapps.errors import ConvappsError, InvalidInputError
 from convapps.style.config import PRESETS, StyleConfig, preset
+from convapps.style.limits import MIN_SIDE
 from convapps.style.optimize import StepInfo
-from convapps.style.transfer import check_image, scale_schedule, stylize
+from convapps.style.transfer import check_image, fit_size, scale_schedule, stylize
 from convapps.web.features.images import png_bytes
 from convapps.web.jobs import JobResult, Progress, Work
 from convapps.web.settings import WebSettings
 from convapps.web.state import FeatureHealth
+from convapps.web.style_limits import MAX_SIZE, MAX_STEPS, MAX_STYLE_WEIGHT, MIN_SIZE
 
-MAX_SIZE = 1024
-"""Largest long side of a generated image the service accepts."""
-MAX_STEPS = 1000
-"""Most optimiser steps per scale the service accepts."""
 PREVIEW_EVERY = 10
 """Publish the current image every this many steps."""
 
@@ -50,18 +49,30 @@ class StyleOptions:
         base = preset(self.preset)
         changes: dict[str, object] = {"color": self.color}
         if self.size is not None:
-            if not 32 <= self.size <= MAX_SIZE:
-                raise InvalidInputError(f"size must be between 32 and {MAX_SIZE} pixels, got {self.size}")
+            if not MIN_SIZE <= self.size <= MAX_SIZE:
+                raise InvalidInputError(f"size must be between {MIN_SIZE} and {MAX_SIZE} pixels, got {self.size}")
             changes["size"] = self.size
         if self.steps is not None:
             if not 1 <= self.steps <= MAX_STEPS:
                 raise InvalidInputError(f"steps must be between 1 and {MAX_STEPS}, got {self.steps}")
             changes["iterations"] = (self.steps,)
         if self.style_weight is not None:
-            if not np.isfinite(self.style_weight) or self.style_weight < 0:
-                raise InvalidInputError(f"style_weight must be a finite number >= 0, got {self.style_weight}")
+            if not (math.isfinite(self.style_weight) and 0 <= self.style_weight <= MAX_STYLE_WEIGHT):
+                raise InvalidInputError(
+                    f"style_weight must be a number between 0 and {MAX_STYLE_WEIGHT:g}, got {self.style_weight}"
+                )
             changes["beta"] = self.style_weight
         return base.replace(**changes, snapshot_every=PREVIEW_EVERY)
+
+
+def fit_to_content(config: StyleConfig, content: NDArray[np.uint8]) -> StyleConfig:
+    """``config`` with its size (the long side of G) raised where needed so that G's short side is at
+    least MIN_SIDE pixels for this content's aspect ratio (e.g. 32 -> 57 for a 16:9 photo)."""
+    height, width = content.shape[:2]
+    size = max(config.size, math.ceil(MIN_SIDE * max(height, width) / max(1, min(height, width))))
+    while min(fit_size(height, width, size)) < MIN_SIDE:  # rounding
+        size += 1
+    return config if size == config.size else config.replace(size=size)
 
 
 class StyleStudio:

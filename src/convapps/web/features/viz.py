@@ -89,7 +89,10 @@ class PatchViewer:
         if self.problem:
             raise InvalidInputError(self.problem)
         network = load_probe_network(config.network)
-        network.resolve_layers(config.layers)  # refuse unknown layers now, in the request
+        try:
+            network.resolve_layers(config.layers)  # refuse unknown layers now, in the request
+        except NotFoundError as err:  # a bad form value, not a missing resource
+            raise InvalidInputError(str(err)) from err
 
         def run(progress: Progress) -> list[JobResult]:
             total = {"n": len(images)}

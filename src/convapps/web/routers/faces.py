@@ -9,6 +9,7 @@ blurry) with the reason and returns warnings such as a look-alike already enroll
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -107,10 +108,36 @@ def _finite(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-@router.get("/api/people", response_model=PeopleList, tags=["people"], summary="Everyone enrolled")
-def list_people(services: ServicesDep, key: KeyDep) -> PeopleList:
-    people = [person(p) for p in desk(services).people()]
-    return PeopleList(people=people, count=len(people))
+PEOPLE_PAGE = 50
+"""People per page of ``GET /api/people`` when the client gives no ``limit``."""
+MAX_PEOPLE_PAGE = 1000
+
+
+def _folded(text: str) -> str:
+    """``text`` for matching: NFKC, case-folded, spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+@router.get(
+    "/api/people",
+    response_model=PeopleList,
+    tags=["people"],
+    summary="Enrolled people by name, a page at a time, optionally only names containing `q`",
+)
+def list_people(
+    services: ServicesDep,
+    key: KeyDep,
+    q: Annotated[str, Query(max_length=200, description="only names containing this (any case)")] = "",
+    offset: Annotated[int, Query(ge=0, description="people to skip (paging)")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PEOPLE_PAGE, description="people per page")] = PEOPLE_PAGE,
+) -> PeopleList:
+    needle = _folded(q)
+    found = sorted(
+        ((_folded(p.name), p) for p in desk(services).people() if needle in _folded(p.name)),
+        key=lambda t: (t[0], t[1].id),
+    )
+    people = [person(p) for _, p in found[offset : offset + limit]]
+    return PeopleList(people=people, count=len(people), total=len(found), offset=offset, limit=limit)
 
 
 @router.post(
@@ -159,7 +186,7 @@ def remove_person(identity_id: int, request: Request, services: ServicesDep, key
 @router.post(
     "/api/faces/identify",
     response_model=Identification,
-    summary="Who is in this photo? Every face: a name or 'not recognized'",
+    summary="Who is in this photo? Every face: a name or 'not recognized' (none found: an empty list)",
 )
 def identify_faces(
     request: Request,
@@ -179,6 +206,7 @@ def identify_faces(
     return Identification(
         image=ImageSize(width=rgb.shape[1], height=rgb.shape[0]),
         faces=[face_match(r) for r in found],
+        message=identify_message(found),
         threshold=chosen.tau,
         tau=chosen.tau,
         tau_reason=chosen.reason,
@@ -186,6 +214,15 @@ def identify_faces(
         far=far,
         gallery_size=len(feature.people()),
     )
+
+
+def identify_message(found: list[Recognition]) -> str:
+    """One sentence about the whole photo, e.g. "2 faces found: 1 recognized."."""
+    if not found:
+        return "No face was found in this photo. Try a photo in which faces are clearly visible and well lit."
+    known = sum(r.identity is not None for r in found)
+    faces = "1 face" if len(found) == 1 else f"{len(found)} faces"
+    return f"{faces} found: {known} recognized."
 
 
 @router.post(
@@ -208,12 +245,12 @@ def verify_faces(
         first = read_image(photo, settings, max_side=settings.max_side)
         if photo2 is not None:
             second = read_image(photo2, settings, max_side=settings.max_side)
-            pair = feature.verify_photos(first, second)
+            pair = feature.verify_photos(first, second, labels=(upload_label(photo), upload_label(photo2)))
             result = Verification(
                 match=pair.same, distance=pair.distance, threshold=pair.tau, name=None, notes=list(pair.notes)
             )
         else:
-            claim = feature.verify_name(first, name or "")
+            claim = feature.verify_name(first, name or "", label=upload_label(photo))
             result = Verification(
                 match=claim.same, distance=claim.distance, threshold=claim.tau, name=claim.name, notes=list(claim.notes)
             )

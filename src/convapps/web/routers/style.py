@@ -8,10 +8,11 @@ from fastapi import APIRouter, File, Form, UploadFile, status
 
 from convapps.errors import InvalidInputError
 from convapps.web.auth import KeyDep
-from convapps.web.features.style import StyleOptions, StyleStudio, build
+from convapps.web.features.style import StyleOptions, StyleStudio, build, fit_to_content
 from convapps.web.routers.jobs import job_view
 from convapps.web.schemas import JobView, StylePreset
 from convapps.web.state import ServicesDep
+from convapps.web.style_limits import DECODE_SIDE, MAX_SIZE, MAX_STEPS, MAX_STYLE_WEIGHT, MIN_SIZE
 from convapps.web.uploads import check_file_count, read_image
 
 router = APIRouter(prefix="/api/style", tags=["style"])
@@ -43,9 +44,26 @@ def submit(
     content: Annotated[UploadFile, File(description="the content photo C")],
     styles: Annotated[list[UploadFile], File(description="one or more style images S (blended equally)")],
     preset: Annotated[Literal["preview", "default", "high"], Form()] = "preview",
-    size: Annotated[int | None, Form(description="long side of the result in pixels (32-1024)")] = None,
-    steps: Annotated[int | None, Form(description="optimiser steps per scale (1-1000)")] = None,
-    style_weight: Annotated[float | None, Form(description="beta, relative to alpha = 1")] = None,
+    size: Annotated[
+        int | None,
+        Form(
+            ge=MIN_SIZE,
+            le=MAX_SIZE,
+            description=f"long side of the result in pixels ({MIN_SIZE}-{MAX_SIZE}); raised where needed so that "
+            f"the short side is at least {MIN_SIZE} pixels (e.g. 32 -> 57 for a 16:9 photo)",
+        ),
+    ] = None,
+    steps: Annotated[
+        int | None, Form(ge=1, le=MAX_STEPS, description=f"optimiser steps per scale (1-{MAX_STEPS})")
+    ] = None,
+    style_weight: Annotated[
+        float | None,
+        Form(
+            ge=0,
+            le=MAX_STYLE_WEIGHT,
+            description=f"beta, relative to alpha = 1 (0-{MAX_STYLE_WEIGHT:g}; useful: 0.5-10)",
+        ),
+    ] = None,
     color: Annotated[
         Literal["none", "luminance", "histogram"], Form(description="keep the content's colours")
     ] = "none",
@@ -54,8 +72,10 @@ def submit(
     settings = services.settings
     check_file_count([content, *styles], settings)
     config = StyleOptions(preset=preset, size=size, steps=steps, style_weight=style_weight, color=color).config()
-    content_rgb = read_image(content, settings, max_side=config.size)
-    style_rgbs = [read_image(s, settings, max_side=config.size) for s in styles]
+    decode_side = max(config.size, DECODE_SIDE)
+    content_rgb = read_image(content, settings, max_side=decode_side)
+    style_rgbs = [read_image(s, settings, max_side=decode_side) for s in styles]
+    config = fit_to_content(config, content_rgb)
     params: dict[str, object] = {
         "preset": preset,
         "size": config.size,

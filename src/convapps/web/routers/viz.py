@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, UploadFile, status
 from convapps.errors import InvalidInputError
 from convapps.models.registry import DEFAULT_FEATURES_NETWORK, network_names
 from convapps.web.auth import KeyDep
-from convapps.web.features.viz import PatchViewer, VizOptions, build
+from convapps.web.features.viz import MAX_UNITS, PatchViewer, VizOptions, build
 from convapps.web.routers.jobs import job_view
 from convapps.web.schemas import JobView, VizChoices
 from convapps.web.state import ServicesDep
@@ -19,6 +19,9 @@ from convapps.web.uploads import check_file_count, read_image
 router = APIRouter(prefix="/api/viz", tags=["visualisation"])
 
 __all__ = ["build", "router"]
+
+MAX_LAYERS_LENGTH = 200
+"""Longest ``layers`` value accepted (a list of every stage and layer name fits)."""
 
 
 def viewer(services: ServicesDep) -> PatchViewer:
@@ -43,8 +46,10 @@ def submit(
     services: ServicesDep,
     key: KeyDep,
     images: Annotated[list[UploadFile], File(description="the images to search for patches (1 to max_files)")],
-    layers: Annotated[str, Form(description="'1-5', '1,3', or a layer name such as relu4_1")] = "1-5",
-    units: Annotated[int, Form(description="units shown per layer (1-32)")] = 8,
+    layers: Annotated[
+        str, Form(max_length=MAX_LAYERS_LENGTH, description="'1-5', '1,3', or a layer name such as relu4_1")
+    ] = "1-5",
+    units: Annotated[int, Form(ge=1, le=MAX_UNITS, description=f"units shown per layer (1-{MAX_UNITS})")] = 8,
     unit_mode: Annotated[Literal["top", "random"], Form(description="most active units, or a random draw")] = "top",
     network: Annotated[str, Form(description=f"one of {', '.join(network_names(role='features'))}")] = (
         DEFAULT_FEATURES_NETWORK

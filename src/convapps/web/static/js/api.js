@@ -67,8 +67,13 @@ export async function api(path, options = {}) {
   return response.status === 204 ? null : response.json();
 }
 
+/** Fetch a file (with the API key) as a Blob. */
+export async function fetchBlob(path) {
+  const response = await send(path);
+  return response.blob();
+}
+
 /** Fetch an image (with the API key) and return an object URL for <img src>. */
 export async function blobUrl(path) {
-  const response = await send(path);
-  return URL.createObjectURL(await response.blob());
+  return URL.createObjectURL(await fetchBlob(path));
 }

@@ -1,6 +1,6 @@
 // The "check" page: identify every face in a photo (1:K) and verify one person (1:1).
 import { api } from "./api.js";
-import { $, busy, el, firstFile, fmt, showError } from "./ui.js";
+import { $, busy, el, firstFile, fmt, graphemes, showError } from "./ui.js";
 
 function loadImage(file) {
   return new Promise((resolve, reject) => {
@@ -33,14 +33,30 @@ function drawFaces(img, result) {
     ctx.lineWidth = line;
     ctx.strokeRect(left, top, right - left, bottom - top);
     const number = result.faces.length > 1 ? `${result.faces.indexOf(face) + 1}: ` : "";
-    const label = number + (face.recognized ? face.name : "not recognized");
-    const tw = ctx.measureText(label).width + 8;
-    const ty = top > fontSize + 6 ? top - fontSize - 6 : bottom;
+    const label = fitText(ctx, number + (face.recognized ? face.name : "not recognized"), width - 8);
+    const place = labelBox(face.box, ctx.measureText(label).width + 8, fontSize + 6, width, height);
     ctx.fillStyle = color;
-    ctx.fillRect(left - line / 2, ty, tw, fontSize + 6);
+    ctx.fillRect(place.x, place.y, place.w, place.h);
     ctx.fillStyle = "#fff";
-    ctx.fillText(label, left + 4, ty + fontSize);
+    ctx.fillText(label, place.x + 4, place.y + fontSize);
   }
+}
+
+/** `text`, cut with "…" (whole characters) so that it is at most `maxWidth` wide in the context's font. */
+export function fitText(ctx, text, maxWidth) {
+  if (ctx.measureText(text).width <= maxWidth) return text;
+  const chars = graphemes(text);
+  while (chars.length > 1 && ctx.measureText(`${chars.join("")}…`).width > maxWidth) chars.pop();
+  return `${chars.join("")}…`;
+}
+
+/** Where a `w` x `h` label of a face box goes: above the box, else below, else inside its top; always
+ * inside the `width` x `height` image (shifted left at the right edge). */
+export function labelBox(box, w, h, width, height) {
+  let y = box.top - h;
+  if (y < 0) y = box.bottom + h <= height ? box.bottom : Math.max(0, box.top);
+  const x = Math.max(0, Math.min(box.left, width - w));
+  return { x, y: Math.min(y, Math.max(0, height - h)), w: Math.min(w, width), h };
 }
 
 // One face: the decision as a sentence, then the numbers behind it in a smaller line.
@@ -106,7 +122,7 @@ async function verify(event) {
 async function loadNames() {
   const select = $("verify-name");
   try {
-    const data = await api("/api/people");
+    const data = await api("/api/people?limit=1000");
     const chosen = select.value;
     select.replaceChildren(...data.people.map((p) => el("option", { value: p.name }, p.name)));
     if (chosen) select.value = chosen;

@@ -1,16 +1,25 @@
 // The "people" page: enroll from an upload or the webcam (choosing a face when the photo shows several;
-// warnings such as a look-alike shown after), list, rename, remove.
+// warnings such as a look-alike shown after), list (search, a page at a time), rename, remove.
 import { api } from "./api.js";
-import { $, busy, el, firstFile, previewFile, showError, showNotice } from "./ui.js";
+import { $, busy, el, firstFile, initials, previewFile, showError, showNotice } from "./ui.js";
 
 let captured = null; // a webcam snapshot (File) waiting to be enrolled
 let stream = null;
+const PAGE = 50; // people per page
+let query = ""; // the search box, as last sent
+let offset = 0;
+let searchTimer = null;
 
 export async function loadPeople() {
   showError("people-error", null);
+  const params = new URLSearchParams({ q: query, offset: String(offset), limit: String(PAGE) });
   try {
-    const data = await api("/api/people");
-    renderPeople(data.people);
+    const data = await api(`/api/people?${params}`);
+    if (!data.people.length && data.total && offset > 0) { // the last page emptied (e.g. after a removal)
+      offset = Math.max(0, Math.floor((data.total - 1) / PAGE) * PAGE);
+      return loadPeople();
+    }
+    renderPeople(data);
     return data.people;
   } catch (err) {
     showError("people-error", err);
@@ -18,22 +27,46 @@ export async function loadPeople() {
   }
 }
 
-function renderPeople(people) {
+function renderPeople({ people, total }) {
   const list = $("people-list");
   list.replaceChildren();
-  $("people-count").textContent = people.length ? `(${people.length})` : "";
-  $("people-empty").hidden = people.length > 0;
+  $("people-count").textContent = total ? `(${total})` : "";
+  const empty = $("people-empty");
+  empty.hidden = total > 0;
+  empty.textContent = query
+    ? `Nobody enrolled matches “${query}”.`
+    : "Nobody is enrolled yet. Enroll someone with one photo.";
+  $("people-paging").hidden = total <= PAGE;
+  $("people-range").textContent = people.length ? `${offset + 1}–${offset + people.length} of ${total}` : "";
+  $("people-prev").disabled = offset === 0;
+  $("people-next").disabled = offset + people.length >= total;
   for (const person of people) {
-    const initials = person.name.split(/\s+/).map((w) => w[0] || "").join("").slice(0, 2).toUpperCase();
     const meta = `${person.n_encodings} encoding${person.n_encodings === 1 ? "" : "s"}` +
       (person.created_at ? ` · enrolled ${person.created_at.slice(0, 10)}` : "");
     const item = el("li", { "data-id": person.id },
-      el("span", { class: "avatar", "aria-hidden": "true" }, initials),
+      el("span", { class: "avatar", "aria-hidden": "true" }, initials(person.name)),
       el("span", { class: "name" }, person.name, el("br"), el("span", { class: "meta" }, meta)),
-      el("button", { type: "button", onclick: () => rename(person) }, "Rename"),
-      el("button", { type: "button", class: "danger", onclick: () => remove(person) }, "Remove"));
+      el("span", { class: "actions" },
+        el("button", { type: "button", onclick: () => rename(person) }, "Rename"),
+        el("button", { type: "button", class: "danger", onclick: () => remove(person) }, "Remove")));
     list.append(item);
   }
+}
+
+function search() {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => {
+    const text = $("people-search").value.trim();
+    if (text === query) return;
+    query = text;
+    offset = 0;
+    loadPeople();
+  }, 250);
+}
+
+function turnPage(direction) {
+  offset = Math.max(0, offset + direction * PAGE);
+  loadPeople();
 }
 
 async function rename(person) {
@@ -152,6 +185,10 @@ export function initPeople() {
   $("webcam-stop").addEventListener("click", stopWebcam);
   $("webcam-snap").addEventListener("click", snap);
   $("people-refresh").addEventListener("click", loadPeople);
+  $("people-search").addEventListener("input", search);
+  $("people-search").addEventListener("search", search);
+  $("people-prev").addEventListener("click", () => turnPage(-1));
+  $("people-next").addEventListener("click", () => turnPage(1));
 }
 
 export const showPeople = loadPeople;

@@ -58,4 +58,18 @@ export function fmt(value, digits = 3) {
   return value === null || value === undefined ? "–" : Number(value).toFixed(digits);
 }
 
+/** The user-perceived characters of `text` (an emoji, a flag or "e" + accent is one), not UTF-16 units. */
+export function graphemes(text) {
+  if (typeof Intl !== "undefined" && Intl.Segmenter) {
+    return Array.from(new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(text), (s) => s.segment);
+  }
+  return Array.from(text); // code points: at least never half an emoji
+}
+
+/** Up to two initials of a name, e.g. "Ada Lovelace" -> "AL", "🦊 Fox" -> "🦊F". */
+export function initials(name) {
+  return name.trim().split(/\s+/).filter(Boolean).slice(0, 2)
+    .map((word) => graphemes(word)[0].toLocaleUpperCase()).join("");
+}
+
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,6 +1,6 @@
 // The "what the net sees" page: run a top-patches job over uploaded images and show the grids.
 import { api, blobUrl } from "./api.js";
-import { describeJob, followJob } from "./jobs.js";
+import { describeJob, followJob, isActive, recentJobs, renderJobList } from "./jobs.js";
 import { $, busy, el, showError } from "./ui.js";
 
 let options = null;
@@ -42,13 +42,37 @@ async function run(event) {
   form.append("units", $("viz-units").value || "8");
   const job = await busy($("viz-submit"), "Submitting…", "viz-error",
     () => api("/api/viz/jobs", { method: "POST", form }));
-  if (!job) return;
+  if (job) await follow(job);
+}
+
+async function follow(job) {
   current = job.id;
+  showError("viz-error", null);
   $("viz-grids").replaceChildren();
   $("viz-job").hidden = false;
+  listJobs().catch(() => {});
   const mine = job.id;
   try {
     await followJob(job.id, onUpdate, { isStale: () => current !== mine });
+  } catch (err) {
+    showError("viz-error", err);
+  }
+  if (current === mine) listJobs().catch(() => {});
+}
+
+async function listJobs() {
+  const jobs = await recentJobs("viz");
+  renderJobList("viz-recent", "viz-jobs", jobs, current, follow);
+  return jobs;
+}
+
+/** After a reload: show this key's newest run again (a running one keeps being followed). */
+export async function showViz() {
+  await loadOptions();
+  if (current) return;
+  try {
+    const jobs = await listJobs();
+    if (jobs.length) follow(jobs.find(isActive) || jobs[0]);
   } catch (err) {
     showError("viz-error", err);
   }
@@ -61,5 +85,3 @@ export function initViz() {
     $("viz-count").textContent = n ? `${n} image${n === 1 ? "" : "s"} chosen` : "";
   });
 }
-
-export const showViz = loadOptions;
