@@ -16,7 +16,7 @@ verification tau (the encoder's ``default_tau``, squared L2). Enrollment and its
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,13 +145,27 @@ def identify(
     faces: list[FaceEncoding] = pipe.encode_faces(rgb, name=name)
     if not faces:
         raise NoFaceError(f"{name}: no face found")
+    return recognize(gallery, faces, far=far, tau=tau, pipeline=pipe)
+
+
+def recognize(
+    gallery: Gallery,
+    faces: Sequence[FaceEncoding],
+    *,
+    far: float = DEFAULT_FAR,
+    tau: float | None = None,
+    pipeline: FacePipeline,
+) -> list[Recognition]:
+    """The decision for already encoded faces (the part of :func:`identify` after the models ran)."""
+    if not faces:
+        return []
     decisions = decide(
         gallery,
         np.stack([f.embedding for f in faces]),
         far=far,
         tau=tau,
-        fallback_tau=pipe.default_tau,
-        calibration=calibration_for(pipe.encoder.space.model_id),
+        fallback_tau=pipeline.default_tau,
+        calibration=calibration_for(pipeline.encoder.space.model_id),
     )
     return [Recognition(f.box, f.face_index, d) for f, d in zip(faces, decisions, strict=True)]
 

@@ -23,7 +23,7 @@ from convapps.errors import ConvappsError, ModelNotAvailableError, NoFaceError, 
 from convapps.face import openset
 from convapps.face.enrollment import Enrollment, encode_checked, store
 from convapps.face.pipeline import FacePipeline, default_pipeline
-from convapps.face.recognition import IdentityVerification, Recognition, identify, verify_id
+from convapps.face.recognition import IdentityVerification, Recognition, recognize, verify_id
 from convapps.face.verification import VerificationResult, verify
 from convapps.gallery import Gallery, Identity, open_gallery, parse_gallery_url
 from convapps.web.errors import ServiceBusyError
@@ -129,11 +129,9 @@ class FaceDesk:
     def identify(self, photo: RGB, *, far: float = openset.DEFAULT_FAR) -> list[Recognition]:
         """Every face of the photo with its decision; an empty list when the photo shows no face."""
         pipeline, gallery = self._ready()
-        with self._models():
-            try:
-                return identify(gallery, photo, far=far, pipeline=pipeline)
-            except NoFaceError:
-                return []
+        with self._models():  # only the models need the lock; the gallery has its own
+            faces = pipeline.encode_faces(photo)
+        return recognize(gallery, faces, far=far, pipeline=pipeline)
 
     def identify_threshold(self, *, far: float = openset.DEFAULT_FAR) -> openset.Threshold:
         """The tau identify uses now, for this gallery's size and ``far``, with its reason."""
