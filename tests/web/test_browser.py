@@ -9,100 +9,39 @@ it) or Playwright's Python package is missing.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+
+from .live_service import launch, lfw_photo, live_service, playwright_session
 
 pytestmark = pytest.mark.shared_data
 
-CHROMIUM = Path(os.environ.get("CONVAPPS_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _photo(shared_data: Path, person: str, n: int) -> str:
+    return str(lfw_photo(shared_data, person, n))
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A real service started by ``convapps serve --first-run``; yields (url, first API key)."""
-    tmp = tmp_path_factory.mktemp("browser-service")
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "convapps.cli.main",
-        "serve",
-        "--port",
-        str(port),
-        "--first-run",
-        "--state-dir",
-        str(tmp / "state"),
-        "--gallery",
-        f"sqlite:///{tmp / 'gallery.db'}",
-    ]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        key = None
-        deadline = time.monotonic() + 90
-        while key is None and time.monotonic() < deadline:
-            line = proc.stdout.readline() if proc.stdout else ""
-            if not line and proc.poll() is not None:
-                pytest.fail(f"convapps serve exited with {proc.returncode}")
-            found = re.match(r"^\s+(cvk_\S+)\s*$", line)
-            key = found.group(1) if found else None
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
-        assert key is not None
-        # keep reading uvicorn's access log: a full pipe would block the service's event loop
-        threading.Thread(target=lambda: [None for _ in proc.stdout or ()], daemon=True).start()
-        yield url, key
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with live_service(tmp_path_factory.mktemp("browser-service")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
 def playwright() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: run scripts/install-browser.sh (apt-get install chromium) first")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("the 'playwright' Python package is not installed (pip install -e '.[dev]')")
-    with sync_playwright() as p:
-        yield p
+    with playwright_session() as session:
+        yield session
 
 
 @pytest.fixture(scope="module")
 def browser(playwright: object) -> Iterator[object]:
-    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)  # type: ignore[attr-defined]
-    yield chromium
-    chromium.close()
+    launched = launch(playwright)
+    yield launched
+    launched.close()  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -116,10 +55,6 @@ def page(browser: object, service: tuple[str, str]) -> Iterator[object]:
     context.close()
 
 
-def lfw_photo(shared_data: Path, person: str, n: int) -> str:
-    return str(shared_data / "faces" / "lfw" / "lfw-deepfunneled" / person / f"{person}_{n:04d}.jpg")
-
-
 def test_enroll_then_identify_by_name_and_stranger(page, service: tuple[str, str], shared_data: Path) -> None:
     from playwright.sync_api import expect
 
@@ -130,7 +65,7 @@ def test_enroll_then_identify_by_name_and_stranger(page, service: tuple[str, str
     expect(page.locator("#session-name")).to_have_text("Key: first-run")
 
     page.fill("#enroll-name", "Colin Powell")
-    page.set_input_files("#enroll-file", lfw_photo(shared_data, "Colin_Powell", 1))
+    page.set_input_files("#enroll-file", _photo(shared_data, "Colin_Powell", 1))
     expect(page.locator("#enroll-preview")).to_be_visible()
     page.click("#enroll-submit")
     expect(page.locator("#enroll-ok")).to_have_text("Enrolled Colin Powell.")
@@ -139,14 +74,14 @@ def test_enroll_then_identify_by_name_and_stranger(page, service: tuple[str, str
 
     page.click("nav a[data-page=check]")
     expect(page.locator("#page-check")).to_be_visible()
-    page.set_input_files("#identify-file", lfw_photo(shared_data, "Colin_Powell", 2))
+    page.set_input_files("#identify-file", _photo(shared_data, "Colin_Powell", 2))
     page.click("#identify-submit")
     known = page.locator("#identify-faces li.known")
     expect(known.locator(".sentence")).to_have_text(re.compile(r"^This is Colin Powell \(match score 0\.\d\d, limit "))
     expect(known.locator(".details")).to_contain_text(re.compile(r"tau \d\.\d\d: 1 person, FAR 1% per search$"))
     assert page.eval_on_selector("#identify-canvas", "c => [c.width, c.height]") == [250, 250]
 
-    page.set_input_files("#identify-file", lfw_photo(shared_data, "Laura_Bush", 1))
+    page.set_input_files("#identify-file", _photo(shared_data, "Laura_Bush", 1))
     page.click("#identify-submit")
     expect(page.locator("#identify-faces li.unknown .sentence")).to_have_text(
         "Not recognized: nobody enrolled is close enough (the closest, Colin Powell, is not a match)."
@@ -155,7 +90,7 @@ def test_enroll_then_identify_by_name_and_stranger(page, service: tuple[str, str
     expect(page.locator("#identify-faces li.known")).to_have_count(0)
 
     page.check("input[name=verify-mode][value=name]")
-    page.set_input_files("#verify-file", lfw_photo(shared_data, "Colin_Powell", 3))
+    page.set_input_files("#verify-file", _photo(shared_data, "Colin_Powell", 3))
     page.select_option("#verify-name", "Colin Powell")
     page.click("#verify-submit")
     expect(page.locator("#verify-result")).to_contain_text("Same person as Colin Powell")
@@ -184,8 +119,8 @@ def test_enroll_checks_choose_a_face_and_warn(page, service: tuple[str, str], sh
     page.goto(f"{url}/#key={key}")
     expect(page.locator("#page-people")).to_be_visible()
     group = Image.new("RGB", (420, 250), "white")  # a large face (face 0) next to a smaller one
-    group.paste(Image.open(lfw_photo(shared_data, "Gray_Davis", 1)), (0, 0))
-    group.paste(Image.open(lfw_photo(shared_data, "Serena_Williams", 1)).resize((170, 170)), (250, 40))
+    group.paste(Image.open(_photo(shared_data, "Gray_Davis", 1)), (0, 0))
+    group.paste(Image.open(_photo(shared_data, "Serena_Williams", 1)).resize((170, 170)), (250, 40))
     page.fill("#enroll-name", "Gray Davis")
     two = {"name": "two.jpg", "mimeType": "image/jpeg", "buffer": jpeg_of(group)}
     page.set_input_files("#enroll-file", files=[two])
@@ -201,7 +136,7 @@ def test_enroll_checks_choose_a_face_and_warn(page, service: tuple[str, str], sh
     expect(page.locator("#enroll-face-choice")).to_be_hidden()
 
     page.fill("#enroll-name", "Colin Twin")  # a second photo of someone enrolled, under another name
-    page.set_input_files("#enroll-file", lfw_photo(shared_data, "Colin_Powell", 4))
+    page.set_input_files("#enroll-file", _photo(shared_data, "Colin_Powell", 4))
     page.click("#enroll-submit")
     expect(page.locator("#enroll-ok")).to_have_text("Enrolled Colin Twin.")
     expect(page.locator("#enroll-warnings")).to_be_visible()
@@ -268,15 +203,15 @@ def test_enroll_from_the_webcam(playwright, service: tuple[str, str], shared_dat
     from playwright import sync_api
 
     url, key = service
-    video = write_y4m(Path(lfw_photo(shared_data, "Hugo_Chavez", 1)), tmp_path / "webcam.y4m")
-    camera = [
+    video = write_y4m(Path(_photo(shared_data, "Hugo_Chavez", 1)), tmp_path / "webcam.y4m")
+    camera = (
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-video-capture={video}",
-    ]
-    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + camera)
+    )
+    browser_with_camera = launch(playwright, camera)
     try:
-        page = chromium.new_page()
+        page = browser_with_camera.new_page()  # type: ignore[attr-defined]
         page.set_default_timeout(30_000)
         page.goto(f"{url}/#key={key}")
         page.click("#webcam-start")
@@ -290,8 +225,8 @@ def test_enroll_from_the_webcam(playwright, service: tuple[str, str], shared_dat
         page.click("nav a[data-page=check]")
         page.check("input[name=verify-mode][value=name]")
         page.select_option("#verify-name", "Hugo from the webcam")
-        page.set_input_files("#verify-file", lfw_photo(shared_data, "Hugo_Chavez", 2))
+        page.set_input_files("#verify-file", _photo(shared_data, "Hugo_Chavez", 2))
         page.click("#verify-submit")
         sync_api.expect(page.locator("#verify-result")).to_contain_text("Same person as Hugo from the webcam")
     finally:
-        chromium.close()
+        browser_with_camera.close()  # type: ignore[attr-defined]

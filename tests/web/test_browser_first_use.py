@@ -10,11 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,26 +17,16 @@ import httpx
 import numpy as np
 import pytest
 
+from .live_service import chromium, lfw_photo, live_service
+
 pytestmark = pytest.mark.shared_data
 
-CHROMIUM = Path(os.environ.get("CONVAPPS_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 SHOTS = os.environ.get("CONVAPPS_SCREENSHOTS")
 LONG_NAME = "Colin" + "Powell" * 30  # one unbroken word, 185 characters
 EMOJI_NAMES = ("🦊 Fox Mulder", "👩🏽 Ada")
 N_SEEDED = 400
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def lfw_photo(shared_data: Path, person: str, n: int) -> Path:
-    return shared_data / "faces" / "lfw" / "lfw-deepfunneled" / person / f"{person}_{n:04d}.jpg"
 
 
 def seed_gallery(path: Path) -> None:
@@ -54,35 +39,11 @@ def seed_gallery(path: Path) -> None:
         gallery.enroll_many((name, rng.normal(size=(1, 128)), None) for name in names)
 
 
-def start_service(tmp: Path) -> tuple[subprocess.Popen[str], str, str]:
-    port = free_port()
-    command = [sys.executable, "-m", "convapps.cli.main", "serve", "--port", str(port), "--first-run"]
-    command += ["--state-dir", str(tmp / "state"), "--gallery", f"sqlite:///{tmp / 'gallery.db'}"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url, key, deadline = f"http://127.0.0.1:{port}", None, time.monotonic() + 90
-    while key is None and time.monotonic() < deadline:
-        line = proc.stdout.readline() if proc.stdout else ""
-        if not line and proc.poll() is not None:
-            pytest.fail(f"convapps serve exited with {proc.returncode}")
-        found = re.match(r"^\s+(cvk_\S+)\s*$", line)
-        key = found.group(1) if found else None
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.3)
-    assert key is not None
-    threading.Thread(target=lambda: [None for _ in proc.stdout or ()], daemon=True).start()
-    return proc, url, key
-
-
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator[tuple[str, str]]:
     tmp = tmp_path_factory.mktemp("first-use-service")
     seed_gallery(tmp / "gallery.db")
-    proc, url, key = start_service(tmp)
-    try:
+    with live_service(tmp) as (url, key):
         photo = lfw_photo(shared_data, "Colin_Powell", 1).read_bytes()
         enrolled = httpx.post(
             f"{url}/api/people",
@@ -93,23 +54,12 @@ def service(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iter
         )
         assert enrolled.status_code == 201, enrolled.text
         yield url, key
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: run scripts/install-browser.sh (apt-get install chromium) first")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("the 'playwright' Python package is not installed (pip install -e '.[dev]')")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
