@@ -8,6 +8,7 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Annotated
 
 import numpy as np
@@ -231,3 +232,13 @@ def test_every_503_carries_retry_after(client: TestClient, auth: dict[str, str])
     response = client.get("/api/test-unavailable", headers=auth)
     assert response.status_code == 503 and int(response.headers["retry-after"]) >= 1
     assert np.isfinite(float(response.headers["retry-after"]))
+
+
+def test_public_health_names_no_server_path(make_client, tmp_path: Path) -> None:
+    broken = tmp_path / "private-folder" / "not-a-gallery.db"
+    broken.parent.mkdir()
+    broken.write_bytes(b"this is not a database")
+    client = make_client(WebSettings(state_dir=tmp_path / "state", gallery=f"sqlite:///{broken}"))
+    health = client.get("/api/health")
+    assert health.status_code == 200 and health.json()["status"] == "degraded"
+    assert health.json()["problems"] and str(tmp_path) not in health.text and "private-folder" not in health.text

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from convapps import __version__
 from convapps.web.auth import KeyDep
+from convapps.web.errors import redact_paths
 from convapps.web.schemas import Health, ModelInfo, WhoAmI
 from convapps.web.state import ServicesDep
 
@@ -23,7 +24,7 @@ def health(services: ServicesDep) -> Health:
         report = feature.health()
         features[name] = report.available
         models += [ModelInfo(role=r, id=i, loaded=loaded) for r, i, loaded in report.models]
-        problems += report.problems
+        problems += [redact_paths(problem) for problem in report.problems]  # public: no server paths
         if report.gallery_size is not None:
             gallery_size, backend = report.gallery_size, report.gallery_backend
     active = sum(1 for j in services.jobs.list_all() if j.state in ("queued", "running"))
