@@ -176,3 +176,19 @@ def test_space_is_recorded_on_first_enroll(make_gallery: MakeGallery, rng: np.ra
     gallery.enroll("x", unit(rng, 1, 4))
     gallery.close()
     assert make_gallery(space=None).space == EmbeddingSpace("m", 4)
+
+
+def test_encodings_by_id_follow_every_change(make_gallery: MakeGallery, rng: np.random.Generator) -> None:
+    gallery = make_gallery()
+    a, b, c = unit(rng, 2), unit(rng, 1), unit(rng, 3)
+    alice, bob = gallery.enroll("alice", a), gallery.enroll("bob", b)
+    gallery.search(a[0])  # the exact search's in-memory matrix is now loaded
+    both = gallery.encodings_by_id([alice, bob])
+    np.testing.assert_allclose(both[alice.id], a, atol=1e-6)
+    np.testing.assert_allclose(both[bob.id], b, atol=1e-6)
+    alice = gallery.add_encodings("alice", c[:1])
+    carol = gallery.enroll("carol", c[1:])
+    after = gallery.encodings_by_id([alice, carol])
+    np.testing.assert_allclose(after[alice.id], np.concatenate([a, c[:1]]), atol=1e-6)
+    np.testing.assert_allclose(after[carol.id], c[1:], atol=1e-6)
+    assert gallery.encodings_by_id([]) == {}

@@ -170,9 +170,9 @@ def decide(
     out: list[Decision] = []
     for i, (probe, matches) in enumerate(zip(embeddings, gallery.search(embeddings, k=CANDIDATES), strict=True)):
         people = [m.identity for m in matches]
-        for person in people:
-            if person.id not in known:
-                known[person.id] = _person(gallery.encodings_of(person.name), calibration if calibrated else None)
+        missing = [person for person in people if person.id not in known]
+        for pid, encodings in gallery.encodings_by_id(missing).items():
+            known[pid] = _person(encodings, calibration if calibrated else None)
         ranked = _ranked(
             probe,
             people,

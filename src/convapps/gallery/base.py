@@ -181,6 +181,10 @@ class Gallery(ABC):
     def encodings_of(self, name: str) -> NDArray[np.float32]:
         """The stored encodings of one person, shape (N, D)."""
 
+    def encodings_by_id(self, people: Sequence[Identity]) -> dict[int, NDArray[np.float32]]:
+        """The stored encodings of several people at once, by id (backends may serve them from memory)."""
+        return {person.id: self.encodings_of(person.name) for person in people}
+
     @abstractmethod
     def __len__(self) -> int:
         """Number of enrolled people K."""

@@ -251,6 +251,24 @@ class SqliteGallery(Gallery):
             ]
         return np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), -1).astype(np.float32)
 
+    def encodings_by_id(self, people: Sequence[Identity]) -> dict[int, NDArray[np.float32]]:
+        """From the exact search's in-memory matrix when it is loaded and current (no query per person)."""
+        if self.mode != "exact":
+            return super().encodings_by_id(people)
+        self.build_index()
+        matrix = self._matrix
+        if matrix is None:
+            return super().encodings_by_id(people)
+        ends = np.r_[matrix.starts[1:], len(matrix.owners)]
+        where = np.searchsorted(matrix.identity_ids, [person.id for person in people])
+        out: dict[int, NDArray[np.float32]] = {}
+        for person, i in zip(people, where, strict=True):
+            if i >= len(matrix.identity_ids) or matrix.identity_ids[i] != person.id:
+                out[person.id] = self.encodings_of(person.name)  # not in the matrix: ask the database
+            else:
+                out[person.id] = matrix.vectors[matrix.starts[i] : ends[i]]
+        return out
+
     def __len__(self) -> int:
         with self._lock, self._errors("read"):
             return int(self._db.execute("SELECT COUNT(*) FROM identities").fetchone()[0])
