@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from convapps.errors import FaceQualityError, InvalidInputError, NoFaceError, SeveralFacesError
+from convapps.errors import FaceQualityError, InvalidInputError, NoFaceError, NotFoundError, SeveralFacesError
 from convapps.face.pipeline import FacePipeline, default_pipeline
 from convapps.gallery import Gallery, Identity, Metadata
 from convapps.io.image_input import ImageInput, read_rgb
@@ -132,6 +132,14 @@ def look_alikes(gallery: Gallery, name: str, encodings: NDArray[np.float32], *, 
     return [f"looks like {who} (d = {d:.2f})" for who, d in sorted(closest.items(), key=lambda item: item[1])]
 
 
+def _is_enrolled(gallery: Gallery, name: str) -> bool:
+    try:
+        gallery.get(name)
+    except NotFoundError:
+        return False
+    return True
+
+
 def store(
     gallery: Gallery,
     name: str,
@@ -143,7 +151,7 @@ def store(
 ) -> Enrollment:
     """Store checked encodings ``(N, D)``: a new person (warned about look-alikes within ``tau``), or more
     photos of an enrolled one with ``add``."""
-    if add and any(p.name == name for p in gallery.identities()):
+    if add and _is_enrolled(gallery, name):
         return Enrollment(gallery.add_encodings(name, encodings))
     warnings = tuple(look_alikes(gallery, name, encodings, tau=tau))
     return Enrollment(gallery.enroll(name, encodings, metadata=metadata), warnings)
