@@ -90,6 +90,22 @@ def test_nearest_identities_match_brute_force(engine: str) -> None:
     assert engine != "hnsw" or hits >= 54
 
 
+def test_hnsw_built_on_many_threads_keeps_its_recall() -> None:
+    """A small gallery bulk-built on many threads must find what one thread finds (parallel inserts
+    into an empty graph used to drop recall@1 to 0.76 on 600 encodings)."""
+    worst = 1.0
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        x = rng.standard_normal((600, 128)).astype(np.float32)
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        noise = rng.standard_normal((100, 128)).astype(np.float32)
+        probes = x[:100] + 0.03 * noise / np.linalg.norm(noise, axis=1, keepdims=True)
+        index = build_ann(HnswParams(threads=8), np.arange(600, dtype=np.int64), x, 128)
+        ids, _ = index.nearest(probes, 1)
+        worst = min(worst, float(np.mean(ids[:, 0] == np.arange(100))))
+    assert worst >= 0.99
+
+
 def test_exact_search_caps_k_and_handles_one_encoding_each() -> None:
     x = np.eye(4, dtype=np.float32)
     index = EncodingMatrix(x, np.array([10, 11, 12, 13]))

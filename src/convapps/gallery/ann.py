@@ -99,6 +99,10 @@ def _dedupe(
     return ids, dists
 
 
+SEQUENTIAL_SEED = 1024
+"""Vectors inserted single-threaded before an HNSW graph accepts parallel inserts."""
+
+
 class HnswIndex:
     """An in-memory usearch HNSW index over (identity id, encoding) pairs, squared L2 metric."""
 
@@ -123,7 +127,15 @@ class HnswIndex:
         """Insert encodings (N, D) owned by ``identity_ids`` (N,)."""
         if len(identity_ids) == 0:
             return
-        self._index.add(np.asarray(identity_ids, np.uint64), vectors, threads=self.params.threads)
+        keys = np.asarray(identity_ids, np.uint64)
+        # Concurrent inserts into a young graph link nodes that never saw each other and lose recall
+        # (600 random encodings built on 4 threads: recall@1 down to 0.76). The first SEQUENTIAL_SEED
+        # vectors go in one at a time; the rest, which find a well-connected graph, go in parallel.
+        seed = max(0, min(len(keys), SEQUENTIAL_SEED - len(self._index)))
+        if seed:
+            self._index.add(keys[:seed], vectors[:seed], threads=1)
+        if seed < len(keys):
+            self._index.add(keys[seed:], vectors[seed:], threads=self.params.threads)
         self._keys.update(int(i) for i in np.unique(identity_ids))
 
     def remove(self, identity_id: int) -> None:
