@@ -120,3 +120,9 @@ class FaceQualityError(InvalidInputError):
 
 class IdentityLeakError(InvalidInputError):
     """A test identity appears in the training data (splits must be by identity, never by image)."""
+
+
+class NotAVideoError(InvalidInputError):
+    """A file is not a video with a decodable video stream (an image, audio only, garbage). It names the file."""
+
+    http_status = 415

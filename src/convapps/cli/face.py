@@ -21,6 +21,7 @@ FACE_COMMANDS: dict[str, str] = {
     "enroll": "convapps.cli.face_gallery:enroll",
     "enroll-dir": "convapps.cli.face_gallery:enroll_dir",
     "identify": "convapps.cli.face_gallery:identify",
+    "identify-video": "convapps.cli.face_video:identify_video",
     "verify-id": "convapps.cli.face_gallery:verify_id",
     "list": "convapps.cli.face_gallery:list_people",
     "remove": "convapps.cli.face_gallery:remove",

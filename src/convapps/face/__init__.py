@@ -7,12 +7,13 @@ The front door (:mod:`convapps.face.api`):
     face.enroll("Ada Lovelace", "ada.jpg", gallery="team.db")  # one-shot: one photo is enough
     face.identify("group.jpg", gallery="team.db")            # 1:K: a name or "not recognized" per face
     face.detect("group.jpg"), face.encode("group.jpg")       # boxes + landmarks, (N, 128) encodings
+    face.identify_video("door.mp4", gallery="team.db", out="named.mp4")   # detect, track, one name per track
 
 Deeper modules (``pipeline``, ``recognition``, ``verification``, ``lfw``, ``training``) are for
 maintainers and advanced use. Models load on first use, never at import.
 """
 
-from convapps.face.api import detect, encode, enroll, identify, verify, verify_id
+from convapps.face.api import detect, encode, enroll, identify, identify_video, recognise_stream, verify, verify_id
 from convapps.face.enrollment import Enrollment, EnrollmentChecks
 from convapps.face.pipeline import FaceConfig, FacePipeline
 from convapps.face.recognition import NOT_RECOGNIZED, IdentityVerification, Recognition
@@ -31,6 +32,8 @@ __all__ = [
     "encode",
     "enroll",
     "identify",
+    "identify_video",
+    "recognise_stream",
     "verify",
     "verify_id",
 ]

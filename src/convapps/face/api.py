@@ -4,6 +4,8 @@
     >>> face.verify("me.jpg", "passport.jpg").same                         # 1:1, d <= tau
     >>> face.enroll("Ada Lovelace", ["ada.jpg"], gallery="team.db")        # one photo is enough
     >>> [r.label for r in face.identify("group.jpg", gallery="team.db")]   # 1:K, or "not recognized"
+    >>> face.identify_video("door.mp4", gallery="team.db", out="door-named.mp4").tracks   # per track
+    >>> for result in face.recognise_stream(camera_frames, "team.db"): ...   # frame by frame, live
 
 Images are paths, bytes or RGB uint8 arrays ``(H, W, 3)``. ``gallery`` is an open
 :class:`~convapps.gallery.Gallery` or a gallery URL (a path, ``sqlite:///...``, ``milvus://host:port``;
@@ -13,10 +15,10 @@ alignment, dlib's 128-d ResNet) loads once, on first use.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,6 +31,11 @@ from convapps.face.recognition import IdentityVerification, Recognition
 from convapps.face.verification import VerificationResult
 from convapps.gallery import Gallery, Metadata, open_gallery
 from convapps.io.image_input import ImageInput, read_rgb
+
+if TYPE_CHECKING:
+    from convapps.face.stream import StreamConfig
+    from convapps.face.stream_results import FrameResult
+    from convapps.face.video import VideoReport
 
 GalleryInput = Gallery | str | Path | None
 
@@ -116,3 +123,39 @@ def verify_id(
     pipe = pipeline or default_pipeline()
     with _gallery(gallery, pipe, create=False) as store:
         return recognition.verify_id(store, image, name, tau=tau, pipeline=pipe)
+
+
+def identify_video(
+    video: str | Path,
+    *,
+    gallery: GalleryInput = None,
+    out: str | Path | None = None,
+    config: StreamConfig | None = None,
+    pipeline: FacePipeline | None = None,
+    on_frame: Callable[[FrameResult], None] | None = None,
+) -> VideoReport:
+    """Who appears in a video file, and when: one name or "not recognized" per face track.
+
+    ``out`` gets a copy with boxes, names and track ids; ``report.timeline()`` is the JSON timeline.
+    """
+    from convapps.face.video import identify_video as run
+
+    pipe = pipeline or default_pipeline()
+    with _gallery(gallery, pipe, create=False) as store:
+        return run(video, store, out=out, config=config, pipeline=pipe, on_frame=on_frame)
+
+
+def recognise_stream(
+    frames: Iterable[NDArray[np.uint8] | tuple[float, NDArray[np.uint8]]],
+    gallery: GalleryInput = None,
+    *,
+    config: StreamConfig | None = None,
+    pipeline: FacePipeline | None = None,
+    fps: float = 25.0,
+) -> Iterator[FrameResult]:
+    """Recognise faces frame by frame (RGB arrays, or ``(time_s, rgb)`` pairs): one FrameResult per frame."""
+    from convapps.face import stream
+
+    pipe = pipeline or default_pipeline()
+    with _gallery(gallery, pipe, create=False) as store:
+        yield from stream.recognise_stream(frames, store, pipeline=pipe, config=config, fps=fps)

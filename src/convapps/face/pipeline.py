@@ -135,11 +135,15 @@ class FacePipeline:
         shape = self._landmarks(rgb, rect)
         return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
 
-    def detect(self, rgb: NDArray[np.uint8]) -> list[DetectedFace]:
-        """All faces in an RGB uint8 ``(H, W, 3)`` image, largest first (box, score, 5 landmarks)."""
+    def detect(self, rgb: NDArray[np.uint8], *, upsample: int | None = None) -> list[DetectedFace]:
+        """All faces in an RGB uint8 ``(H, W, 3)`` image, largest first (box, score, 5 landmarks).
+
+        ``upsample`` overrides the config's upsampling for this call (video fixes it once per stream)."""
         image = _check_rgb(rgb)
         height, width = image.shape[:2]
-        if self.config.upsample == "auto":
+        if upsample is not None:
+            found = self._run_detector(image, upsample)
+        elif self.config.upsample == "auto":
             steps = auto_upsample(height, width, min_face_fraction=self.config.min_face_fraction)
             found = self._run_detector(image, steps)
             if not found and self.config.retry_upsample and steps < 3:

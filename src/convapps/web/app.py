@@ -99,6 +99,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.include_router(samples.router)
     for _, module in modules:
         app.include_router(module.router)
+    if any(name == "faces" for name, _ in modules):
+        from convapps.web.routers import live
+
+        app.include_router(live.router)
 
     @app.get("/api/openapi.json", tags=["service"], summary="The OpenAPI description of this API")
     def openapi(key: KeyDep) -> dict[str, Any]:

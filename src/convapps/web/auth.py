@@ -6,7 +6,9 @@ request without a valid key is refused with 401 before its body is read or parse
 to the audit log; a client address that tries ``auth_failures`` distinct wrong keys is refused with 429
 and ``Retry-After`` for ``auth_backoff_s`` seconds. Handlers receive the
 :class:`~convapps.web.keys.ApiKey` that matched (:data:`KeyDep`), so the audit log and job ownership know
-who called.
+who called. A browser cannot set headers on a WebSocket, so WebSocket routes under ``/api/`` (the live
+camera) pass the key of their first message, or of their headers, to :meth:`KeyGateMiddleware.check`: the
+same audit log and backoff, before any frame is read.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import re
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -35,6 +38,8 @@ PUBLIC_PATHS = frozenset({"/api/health"})
 MISSING_KEY = "an API key is required (header 'Authorization: Bearer cvk_...')"
 WRONG_KEY = "unknown or revoked API key"
 _SCOPE_KEY = "convapps:api-key"  # an ASGI scope entry (not a module name)
+GATE_SCOPE_KEY = "convapps:key-gate"
+"""ASGI scope entry holding the :class:`KeyGateMiddleware` on WebSocket scopes under ``/api/``."""
 _KEY_ID = re.compile(r"cvk_([0-9a-f]{12})_")
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `convapps serve keys create`.")
@@ -127,6 +132,16 @@ class FailedKeyBackoff:
             del self._failures[next(iter(self._failures))]
 
 
+@dataclass(frozen=True)
+class KeyRefusal:
+    """Why a key was refused: the HTTP status, error type, one-line message and response headers."""
+
+    status: int
+    kind: str
+    message: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 class KeyGateMiddleware:
     """Check the API key of ``/api/...`` requests before the app (and its body parsing) sees them."""
 
@@ -135,29 +150,40 @@ class KeyGateMiddleware:
         self.backoff = FailedKeyBackoff(limit=settings.auth_failures, window_s=settings.auth_backoff_s)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and str(scope.get("path", "")).startswith("/api/"):
+            # A browser cannot set headers on a WebSocket: the route checks the key of its first
+            # message through this gate (same audit log and backoff), before it reads any frame.
+            scope[GATE_SCOPE_KEY] = self
+            await self.app(scope, receive, send)
+            return
         if not self._guarded(scope):
             await self.app(scope, receive, send)
             return
+        checked = await self.check(scope, token_from_headers(dict(scope.get("headers", []))))
+        if isinstance(checked, KeyRefusal):
+            await _refuse(send, checked.status, checked.kind, checked.message, checked.headers)
+            return
+        scope[_SCOPE_KEY] = checked
+        await self.app(scope, receive, send)
+
+    async def check(self, scope: Scope, token: str | None) -> ApiKey | KeyRefusal:
+        """The active key for ``token`` sent from ``scope``'s client, or why it is refused (429 while the
+        client is backed off, 401 when missing or wrong; a wrong key is audited and counted)."""
         client = scope["client"][0] if scope.get("client") else "unknown"
         wait = self.backoff.blocked_for(client)
         if wait > 0:
             message = "too many wrong API keys from this address; wait before trying again"
-            await _refuse(send, 429, "TooManyRequestsError", message, retry_after(wait))
-            return
-        token = token_from_headers(dict(scope.get("headers", [])))
+            return KeyRefusal(429, "TooManyRequestsError", message, retry_after(wait))
         if token is None:
-            await _refuse(send, 401, "AuthenticationError", MISSING_KEY, {"WWW-Authenticate": "Bearer"})
-            return
+            return KeyRefusal(401, "AuthenticationError", MISSING_KEY, {"WWW-Authenticate": "Bearer"})
         services: Services = scope["app"].state.services
         key = await run_in_threadpool(services.keys.verify, token)
         if key is None:
             started_block = self.backoff.fail(client, token)
             await run_in_threadpool(_audit_failure, services, client, token, started_block)
-            await _refuse(send, 401, "AuthenticationError", WRONG_KEY, {"WWW-Authenticate": "Bearer"})
-            return
+            return KeyRefusal(401, "AuthenticationError", WRONG_KEY, {"WWW-Authenticate": "Bearer"})
         self.backoff.succeed(client)
-        scope[_SCOPE_KEY] = key
-        await self.app(scope, receive, send)
+        return key
 
     @staticmethod
     def _guarded(scope: Scope) -> bool:

@@ -69,6 +69,9 @@ class HostGuardMiddleware:
         if scope["type"] not in ("http", "websocket") or self._host_ok(scope):
             await self.app(scope, receive, send)
             return
+        if scope["type"] == "websocket":  # refused before the handshake: the client sees HTTP 403
+            await send({"type": "websocket.close", "code": 1008, "reason": "invalid Host header for this service"})
+            return
         body = json.dumps(error_body(400, "InvalidHostError", "invalid Host header for this service")).encode()
         await send(
             {

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -84,6 +84,15 @@ class FaceDesk:
             yield
         finally:
             self._model_lock.release()
+
+    def hold_models(self) -> AbstractContextManager[None]:
+        """The face models for one caller at a time (live camera frames take turns with the requests);
+        ServiceBusyError (503) after ``face_wait_s``."""
+        return self._models()
+
+    def ready(self) -> tuple[FacePipeline, Gallery]:
+        """The face pipeline and the gallery; ModelNotAvailableError (503) when they could not be built."""
+        return self._ready()
 
     def _ready(self) -> tuple[FacePipeline, Gallery]:
         if self.pipeline is None or self.gallery is None:

@@ -1,6 +1,7 @@
-// Entry point: the API-key gate, hash routing between the four pages, the session bar.
+// Entry point: the API-key gate, hash routing between the pages, the session bar.
 import { api, clearKey, getKey, onUnauthorized, setKey } from "./api.js";
 import { initCheck, showCheck } from "./check.js";
+import { initLive, leaveLive, showLive } from "./live.js";
 import { initPeople, leavePeople, showPeople } from "./people.js";
 import { initStyle, showStyle } from "./style.js";
 import { $, showError } from "./ui.js";
@@ -9,9 +10,13 @@ import { initViz, showViz } from "./viz.js";
 const PAGES = {
   people: { show: showPeople, leave: leavePeople },
   check: { show: showCheck },
+  live: { show: showLive, leave: leaveLive },
   style: { show: showStyle },
   viz: { show: showViz },
 };
+const FACE_PAGES = new Set(["people", "check", "live"]);
+/** The service feature (see /api/health) a page needs. */
+const featureOf = (page) => (FACE_PAGES.has(page) ? "faces" : page);
 let features = {};
 let active = null;
 
@@ -57,7 +62,7 @@ function route() {
   active = page;
   for (const key of Object.keys(PAGES)) $(`page-${key}`).hidden = key !== page;
   for (const link of document.querySelectorAll("#nav a")) link.classList.toggle("active", link.dataset.page === page);
-  const enabled = features[page === "people" || page === "check" ? "faces" : page];
+  const enabled = features[featureOf(page)];
   if (enabled === false) {
     showError("global-error", new Error("This part of the service is not available right now (see /api/health)."));
   } else {
@@ -71,8 +76,7 @@ async function loadFeatures() {
     const health = await api("/api/health");
     features = health.features || {};
     for (const link of document.querySelectorAll("#nav a")) {
-      const feature = link.dataset.page === "people" || link.dataset.page === "check" ? "faces" : link.dataset.page;
-      link.hidden = !(feature in features);
+      link.hidden = !(featureOf(link.dataset.page) in features);
     }
   } catch (err) {
     showError("global-error", err);
@@ -94,6 +98,7 @@ async function main() {
   takeKeyFromUrl();
   initPeople();
   initCheck();
+  initLive();
   initStyle();
   initViz();
   $("gate-form").addEventListener("submit", signIn);
