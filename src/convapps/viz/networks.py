@@ -1,8 +1,9 @@
 """The networks we probe, as the registry (:mod:`convapps.models.registry`) describes them, and which of
 their layers is the lecture's "layer 1" ... "layer 5" (a spec's ``stages``).
 
-Every ``features`` network of the registry can be probed: ``vgg16-hed`` (default; ``vgg16`` is an alias)
-and ``efficientnet-lite0``. Any other named layer (``conv4_1``, ``pool3``, ``block7``, ``head``) can be
+Every ``features`` network of the registry can be probed: ``vgg16-hed`` (default; ``vgg16`` is an alias),
+``vgg19`` (the original ImageNet weights: the units the lecture's layer 1-5 pictures show) and
+``efficientnet-lite0``. Any other named layer (``conv4_1``, ``pool3``, ``block7``, ``head``) can be
 asked for by name.
 """
 

@@ -43,11 +43,12 @@ class StyleOptions:
     steps: int | None = None
     style_weight: float | None = None
     color: str = "none"
+    network: str = "vgg16-hed"
 
     def config(self) -> StyleConfig:
         """The run's config: the preset with the client's overrides (validated)."""
         base = preset(self.preset)
-        changes: dict[str, object] = {"color": self.color}
+        changes: dict[str, object] = {"color": self.color, "network": self.network}
         if self.size is not None:
             if not MIN_SIZE <= self.size <= MAX_SIZE:
                 raise InvalidInputError(f"size must be between {MIN_SIZE} and {MAX_SIZE} pixels, got {self.size}")

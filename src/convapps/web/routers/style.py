@@ -67,11 +67,20 @@ def submit(
     color: Annotated[
         Literal["none", "luminance", "histogram"], Form(description="keep the content's colours")
     ] = "none",
+    network: Annotated[
+        Literal["vgg16-hed", "vgg19"],
+        Form(
+            description="the VGG defining the costs: vgg16-hed (HED's VGG16) or vgg19 (Gatys et al.'s ImageNet VGG19)"
+        ),
+    ] = "vgg16-hed",
 ) -> JobView:
     feature = studio(services)
     settings = services.settings
     check_file_count([content, *styles], settings)
-    config = StyleOptions(preset=preset, size=size, steps=steps, style_weight=style_weight, color=color).config()
+    options = StyleOptions(
+        preset=preset, size=size, steps=steps, style_weight=style_weight, color=color, network=network
+    )
+    config = options.config()
     decode_side = max(config.size, DECODE_SIDE)
     content_rgb = read_image(content, settings, max_side=decode_side)
     style_rgbs = [read_image(s, settings, max_side=decode_side) for s in styles]
@@ -82,6 +91,7 @@ def submit(
         "steps": list(config.steps_per_scale()),
         "styles": len(style_rgbs),
         "color": color,
+        "network": config.network,
     }
     work = feature.work(content_rgb, style_rgbs, config, "convapps-style")
     return job_view(services.jobs.submit("style", key.id, work, params=params))

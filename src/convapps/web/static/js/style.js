@@ -113,6 +113,7 @@ async function start(event) {
     form.append("content", content);
     [...await sampleFiles(), ...uploads].forEach((s) => form.append("styles", s));
     form.append("preset", $("style-preset").value);
+    form.append("network", $("style-network").value);
     for (const [field, id] of FIELDS) {
       if ($(id).value !== "") form.append(field, $(id).value);
     }
