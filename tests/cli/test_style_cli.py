@@ -143,3 +143,9 @@ def test_vgg19_network_paints_with_the_original_imagenet_weights(images: tuple[P
     assert meta["model"] == "vgg19-imagenet-keras" and meta["settings"]["network"] == "vgg19"
     assert meta["costs"]["initial"]["style"] / meta["costs"]["final"]["style"] >= 3
     assert main([*argv[:6], "--network", "resnet50"]) == 2  # not a choice: click's usage error
+    strong = tmp_path / "strong.png"
+    assert main([*argv[:5], str(strong), "--strength", "strong", "--size", "48", "--iterations", "1", "--quiet"]) == 0
+    assert json.loads(strong.with_suffix(".json").read_text())["settings"]["beta"] == pytest.approx(8.0)
+    assert main([*argv[:5], str(strong), "--strength", "0.25", "--beta", "3", "--iterations", "1", "--quiet"]) == 0
+    assert json.loads(strong.with_suffix(".json").read_text())["settings"]["beta"] == 3.0  # --beta wins
+    assert main([*argv[:5], str(strong), "--strength", "loud", "--iterations", "1", "--quiet"]) == 2

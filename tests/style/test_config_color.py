@@ -7,7 +7,7 @@ import pytest
 
 from convapps.errors import InvalidInputError
 from convapps.style.color import combine_luminance, match_color_histogram, match_luminance, rgb_to_yiq
-from convapps.style.config import PRESETS, StyleConfig, preset
+from convapps.style.config import PRESETS, STRENGTHS, StyleConfig, beta_for_strength, preset
 
 
 def test_presets_and_schedule() -> None:
@@ -32,11 +32,25 @@ def test_presets_and_schedule() -> None:
         {"style_blend": (0.0, 0.0)},
         {"style_layers": ()},
         {"init_blend": 1.5},
+        {"network": "resnet50"},
     ],
 )
 def test_invalid_settings_are_refused(changes: dict[str, object]) -> None:
     with pytest.raises(InvalidInputError):
         StyleConfig().replace(**changes)
+
+
+def test_strength_maps_to_beta_on_a_doubling_scale() -> None:
+    assert [beta_for_strength(s) for s in (0.0, 0.25, 0.5, 0.75, 1.0)] == pytest.approx([1, 2, 4, 8, 16])
+    assert [beta_for_strength(name, 3.0) for name in STRENGTHS] == pytest.approx([1.5, 3.0, 6.0])
+    for bad in (-0.1, 1.5, "extreme"):
+        with pytest.raises(InvalidInputError, match="strength"):
+            beta_for_strength(bad)
+
+
+def test_network_names_and_aliases() -> None:
+    assert StyleConfig(network="vgg19-imagenet").network == "vgg19"
+    assert StyleConfig(network="vgg16").network == "vgg16-hed" == StyleConfig().network
 
 
 def _random_image(seed: int, tint: tuple[float, float, float]) -> np.ndarray:

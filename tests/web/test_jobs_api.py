@@ -86,10 +86,16 @@ def test_style_job_on_vgg19(studio: TestClient, keys: tuple[dict, dict], style_f
     submitted = studio.post("/api/style/jobs", headers=alice, files=style_files(), data={**TINY, "network": "vgg19"})
     assert submitted.status_code == 202, submitted.text
     assert submitted.json()["params"]["network"] == "vgg19"
+    assert submitted.json()["params"]["strength"] == "normal" and submitted.json()["params"]["beta"] == 4.0
     final, _ = follow(studio, alice, submitted.json()["id"])
     assert final["state"] == "done", final
     other = studio.post("/api/style/jobs", headers=alice, files=style_files(), data={**TINY, "network": "resnet"})
     assert other.status_code == 422 and "network" in other.json()["error"]["message"]
+    loud = studio.post("/api/style/jobs", headers=alice, files=style_files(), data={**TINY, "strength": "loud"})
+    assert loud.status_code == 422 and "strength" in loud.json()["error"]["message"]
+    strong = studio.post("/api/style/jobs", headers=alice, files=style_files(), data={**TINY, "strength": "0.75"})
+    assert strong.status_code == 202 and strong.json()["params"]["beta"] == 8.0
+    follow(studio, alice, strong.json()["id"])
 
 
 @pytest.mark.shared_data

@@ -69,6 +69,16 @@ def _overrides(options: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
+def _beta_of_strength(value: str, normal_beta: float) -> float:
+    from convapps.style.config import beta_for_strength
+
+    try:
+        strength: float | str = float(value)
+    except ValueError:
+        strength = value
+    return beta_for_strength(strength, normal_beta)
+
+
 @style.command("transfer")
 @click.argument("content", type=click.Path(path_type=Path))
 @click.argument("styles", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -107,7 +117,14 @@ def _overrides(options: dict[str, Any]) -> dict[str, Any]:
 )
 @click.option("--style-layers", help="Style layers with lambda weights: 'relu1_1:0.2,relu2_1:0.2,...'.")
 @click.option("--alpha", type=float, help="Content weight alpha.")
-@click.option("--beta", type=float, help="Style weight beta (larger = more painting, less photo).")
+@click.option(
+    "--strength",
+    help="How much painting: weak, normal (default), strong, or a number 0-1 (0.5 = normal; each 0.25 doubles "
+    "or halves the style weight).",
+)
+@click.option(
+    "--beta", type=float, help="Style weight beta (larger = more painting, less photo); overrides --strength."
+)
 @click.option(
     "--auto-weights/--raw-weights",
     default=None,
@@ -161,6 +178,8 @@ def transfer(content: Path, styles: tuple[Path, ...], output: Path, preset: str,
     from convapps.style.optimize import StepInfo
 
     config = get_preset(preset).replace(**_overrides(options))
+    if options["strength"] is not None and options["beta"] is None:
+        config = config.replace(beta=_beta_of_strength(options["strength"], config.beta))
     total = sum(config.steps_per_scale())
     bar = None if quiet else tqdm(total=total, desc="style", unit="step", dynamic_ncols=True)
 

@@ -146,6 +146,30 @@ PRESETS: dict[str, StyleConfig] = {
 """``preview``: 256 px, ~20 s; ``default``: 512 px, ~1.5 min on 2 idle CPU cores (measured); ``high``: 1024 px."""
 
 
+STRENGTHS: dict[str, float] = {"weak": 0.25, "normal": 0.5, "strong": 0.75}
+"""Named style strengths on the 0-1 scale of :func:`beta_for_strength`."""
+
+
+def beta_for_strength(strength: float | str, normal_beta: float = 4.0) -> float:
+    """The style weight beta of a strength a user understands: a number in [0, 1] or weak/normal/strong.
+
+    beta = normal_beta * 4^(2 s - 1): 0 -> beta / 4 (the photo barely changes), 0.5 (normal) -> the
+    preset's beta, 1 -> 4 beta (the photo's layout under the painting's strokes). Each quarter of the
+    scale doubles beta: weak = beta / 2, strong = 2 beta. beta is relative to alpha = 1 with
+    ``auto_weights`` on (both terms start near 1), so the same strength means the same for every network
+    and image size.
+    """
+    if isinstance(strength, str):
+        if strength not in STRENGTHS:
+            raise InvalidInputError(
+                f"strength must be a number in [0, 1] or one of {', '.join(STRENGTHS)}; got {strength!r}"
+            )
+        strength = STRENGTHS[strength]
+    if not 0.0 <= float(strength) <= 1.0:
+        raise InvalidInputError(f"strength must be in [0, 1], got {strength}")
+    return float(normal_beta) * 4.0 ** (2.0 * float(strength) - 1.0)
+
+
 def preset(name: str) -> StyleConfig:
     """The named preset's config (``preview``, ``default``, ``high``)."""
     if name not in PRESETS:

@@ -14,7 +14,7 @@ import torch
 from numpy.typing import NDArray
 
 from convapps.errors import ConvappsError, InvalidInputError
-from convapps.style.config import PRESETS, StyleConfig, preset
+from convapps.style.config import PRESETS, StyleConfig, beta_for_strength, preset
 from convapps.style.limits import MIN_SIDE
 from convapps.style.optimize import StepInfo
 from convapps.style.transfer import check_image, fit_size, scale_schedule, stylize
@@ -44,6 +44,7 @@ class StyleOptions:
     style_weight: float | None = None
     color: str = "none"
     network: str = "vgg16-hed"
+    strength: str = "normal"
 
     def config(self) -> StyleConfig:
         """The run's config: the preset with the client's overrides (validated)."""
@@ -57,13 +58,23 @@ class StyleOptions:
             if not 1 <= self.steps <= MAX_STEPS:
                 raise InvalidInputError(f"steps must be between 1 and {MAX_STEPS}, got {self.steps}")
             changes["iterations"] = (self.steps,)
-        if self.style_weight is not None:
+        if self.style_weight is None:
+            changes["beta"] = beta_for_strength(_strength(self.strength), base.beta)
+        else:
             if not (math.isfinite(self.style_weight) and 0 <= self.style_weight <= MAX_STYLE_WEIGHT):
                 raise InvalidInputError(
                     f"style_weight must be a number between 0 and {MAX_STYLE_WEIGHT:g}, got {self.style_weight}"
                 )
             changes["beta"] = self.style_weight
         return base.replace(**changes, snapshot_every=PREVIEW_EVERY)
+
+
+def _strength(value: str) -> float | str:
+    """``"weak"``/``"normal"``/``"strong"`` as they are, a number given as text as a float."""
+    try:
+        return float(value)
+    except ValueError:
+        return value
 
 
 def fit_to_content(config: StyleConfig, content: NDArray[np.uint8]) -> StyleConfig:

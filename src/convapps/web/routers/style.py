@@ -67,6 +67,14 @@ def submit(
     color: Annotated[
         Literal["none", "luminance", "histogram"], Form(description="keep the content's colours")
     ] = "none",
+    strength: Annotated[
+        str,
+        Form(
+            max_length=16,
+            description="how much painting: weak, normal, strong, or a number 0-1 (0.5 = normal); ignored when "
+            "style_weight is given",
+        ),
+    ] = "normal",
     network: Annotated[
         Literal["vgg16-hed", "vgg19"],
         Form(
@@ -78,7 +86,13 @@ def submit(
     settings = services.settings
     check_file_count([content, *styles], settings)
     options = StyleOptions(
-        preset=preset, size=size, steps=steps, style_weight=style_weight, color=color, network=network
+        preset=preset,
+        size=size,
+        steps=steps,
+        style_weight=style_weight,
+        color=color,
+        network=network,
+        strength=strength,
     )
     config = options.config()
     decode_side = max(config.size, DECODE_SIDE)
@@ -92,6 +106,8 @@ def submit(
         "styles": len(style_rgbs),
         "color": color,
         "network": config.network,
+        "strength": strength if style_weight is None else None,
+        "beta": config.beta,
     }
     work = feature.work(content_rgb, style_rgbs, config, "convapps-style")
     return job_view(services.jobs.submit("style", key.id, work, params=params))

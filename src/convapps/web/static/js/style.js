@@ -114,6 +114,7 @@ async function start(event) {
     [...await sampleFiles(), ...uploads].forEach((s) => form.append("styles", s));
     form.append("preset", $("style-preset").value);
     form.append("network", $("style-network").value);
+    form.append("strength", $("style-strength").value);
     for (const [field, id] of FIELDS) {
       if ($(id).value !== "") form.append(field, $(id).value);
     }
