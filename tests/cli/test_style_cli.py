@@ -65,7 +65,7 @@ def test_transfer_end_to_end(images: tuple[Path, Path], tmp_path: Path, capsys: 
     costs = meta["costs"]
     assert costs["initial"]["style"] / costs["final"]["style"] >= 10
     assert meta["settings"]["iterations"] == [30, 15] and meta["settings"]["beta"] == 20
-    assert meta["preset"] == "preview" and meta["model"] == "vgg16-hed-bsds500"
+    assert meta["preset"] == "preview" and meta["model"] == "vgg19-imagenet-keras"
     assert [s["width"] for s in meta["timing"]["scales"]] == [40, 80]
     assert meta["timing"]["total_seconds"] > 0
     assert "lower)" in capsys.readouterr().out

@@ -50,7 +50,8 @@ def test_strength_maps_to_beta_on_a_doubling_scale() -> None:
 
 def test_network_names_and_aliases() -> None:
     assert StyleConfig(network="vgg19-imagenet").network == "vgg19"
-    assert StyleConfig(network="vgg16").network == "vgg16-hed" == StyleConfig().network
+    assert StyleConfig(network="vgg16").network == "vgg16-hed"
+    assert StyleConfig().network == "vgg19"  # the default: measured better on the panel of unseen pairs
 
 
 def _random_image(seed: int, tint: tuple[float, float, float]) -> np.ndarray:

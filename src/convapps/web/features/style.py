@@ -43,7 +43,7 @@ class StyleOptions:
     steps: int | None = None
     style_weight: float | None = None
     color: str = "none"
-    network: str = "vgg16-hed"
+    network: str = "vgg19"
     strength: str = "normal"
 
     def config(self) -> StyleConfig:
@@ -94,9 +94,10 @@ class StyleStudio:
         self.model_id: str | None = None
         self.problem: str | None = None
         try:
-            from convapps.models.registry import DEFAULT_FEATURES_NETWORK, load_network
+            from convapps.models.registry import load_network
+            from convapps.style.config import StyleConfig
 
-            self.model_id = load_network(DEFAULT_FEATURES_NETWORK).model_id
+            self.model_id = load_network(StyleConfig().network).model_id
         except ConvappsError as err:
             self.problem = f"style transfer unavailable: {err}"
 

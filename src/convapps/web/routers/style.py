@@ -76,11 +76,11 @@ def submit(
         ),
     ] = "normal",
     network: Annotated[
-        Literal["vgg16-hed", "vgg19"],
+        Literal["vgg19", "vgg16-hed"],
         Form(
             description="the VGG defining the costs: vgg16-hed (HED's VGG16) or vgg19 (Gatys et al.'s ImageNet VGG19)"
         ),
-    ] = "vgg16-hed",
+    ] = "vgg19",
 ) -> JobView:
     feature = studio(services)
     settings = services.settings
