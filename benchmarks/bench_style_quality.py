@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw
 
 from convapps.core.style import content_cost
 from convapps.io.images import load_image, save_image
-from convapps.models.vgg import load_vgg
+from convapps.models.vgg import load_registered_vgg
 from convapps.style.config import preset
 from convapps.style.transfer import resize, stylize, to_float
 
@@ -48,9 +48,11 @@ def _thumb(image: np.ndarray) -> Image.Image:
     return canvas
 
 
-def painting_content_cost(content: np.ndarray, style: np.ndarray, size: tuple[int, int], layer: str) -> float:
+def painting_content_cost(
+    content: np.ndarray, style: np.ndarray, size: tuple[int, int], layer: str, network: str
+) -> float:
     """J_content(C, S resized to G's size): the content cost of an image that shares nothing with C."""
-    net = load_vgg()
+    net = load_registered_vgg(network)  # the network the transfer used
     with torch.no_grad():
         a_c = net(net.normalize(resize(to_float(content), size)), [layer])[layer]
         a_s = net(net.normalize(resize(to_float(style), size)), [layer])[layer]
@@ -90,7 +92,7 @@ def main() -> None:
         result = stylize(content, [style], config)
         seconds = time.perf_counter() - start
         h, w = result.image.shape[:2]
-        anchor = painting_content_cost(content, style, (h, w), config.content_layer)
+        anchor = painting_content_cost(content, style, (h, w), config.content_layer, config.network)
         record = {
             "pair": f"{photo}+{painting}",
             "style_ratio": result.final.style / result.initial.style,

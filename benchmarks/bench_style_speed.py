@@ -1,5 +1,8 @@
 """Style-transfer speed: our default preset vs the well-known tutorial loop, same network, same cost J.
 
+Both sides use the preset's network (VGG19 since it became the default; ``--network vgg16-hed`` gives the
+runs recorded before).
+
     .venv/bin/python benchmarks/bench_style_speed.py [--pair tubingen.jpg:starry_night.jpg] [--threads 2]
 
 1. Wall time of ``stylize`` with the ``default`` preset (512 px long side) per image.
@@ -27,7 +30,7 @@ from torch import nn
 
 from convapps.core.style import gram_matrix, total_variation
 from convapps.io.images import load_image
-from convapps.models.vgg import load_vgg
+from convapps.models.vgg import load_registered_vgg, load_vgg
 from convapps.style.config import preset
 from convapps.style.optimize import Objective, compute_targets
 from convapps.style.transfer import initial_image, resize, style_size, stylize, to_float
@@ -60,9 +63,16 @@ class StyleLoss(nn.Module):
         return x
 
 
+def network_of(config):  # type: ignore[no-untyped-def]
+    """The network stylize() uses for ``config`` (its ``weights`` file, else its registered ``network``)."""
+    if config.weights is not None:
+        return load_vgg(config.weights, pooling=config.pooling)
+    return load_registered_vgg(config.network, pooling=config.pooling)
+
+
 def reference_run(content, style, config, init, seconds_cap: float, target: float) -> list[tuple[float, float, float]]:
     """The tutorial loop; returns (wall seconds, CPU seconds, J) after each closure evaluation."""
-    net = load_vgg(config.weights, pooling=config.pooling)
+    net = network_of(config)
     targets = compute_targets(net, content, [style], [1.0], config)
     alpha, lambdas = targets.weights(config)
 
@@ -110,6 +120,7 @@ def main() -> None:
     parser.add_argument("--preset", default="default")
     parser.add_argument("--precision", choices=["auto", "float32", "bfloat16"], help="override the preset's")
     parser.add_argument("--init", choices=["noise", "content", "blend", "palette"], help="override the preset's")
+    parser.add_argument("--network", choices=["vgg19", "vgg16-hed"], help="override the preset's")
     parser.add_argument(
         "--ref-init",
         choices=["noise", "content"],
@@ -120,12 +131,12 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     photo, painting = args.pair.split(":")
     config = preset(args.preset).replace(snapshot_every=SNAPSHOT_EVERY)
-    for key in ("precision", "init"):
+    for key in ("precision", "init", "network"):
         if getattr(args, key) is not None:
             config = config.replace(**{key: getattr(args, key)})
     content = load_image(DATA / "photos" / photo, max_side=2 * config.size)
     style = load_image(DATA / "paintings" / painting, max_side=2 * config.size)
-    load_vgg(config.weights, pooling=config.pooling)  # load once, outside both timings
+    network_of(config)  # load once, outside both timings
     print(f"threads={torch.get_num_threads()} load average before={os.getloadavg()}")
 
     snaps: list[tuple[float, float, int, torch.Tensor]] = []
@@ -143,7 +154,7 @@ def main() -> None:
     last = len(result.scale_sizes) - 1
     height, width = result.image.shape[:2]
     # J of every full-resolution snapshot, in float32, after the run (not timed): the same J as the reference's
-    net = load_vgg(config.weights, pooling=config.pooling)
+    net = network_of(config)
     c_full = resize(to_float(content), (height, width))
     s_full = resize(to_float(style), style_size(to_float(style), (height, width), config))
     exact = Objective(net, compute_targets(net, c_full, [s_full], [1.0], config), config)
