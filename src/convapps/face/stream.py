@@ -26,6 +26,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from convapps.core.distances import pairwise_squared_l2
+from convapps.core.openset import mean_template
 from convapps.errors import InvalidInputError
 from convapps.face.openset import DEFAULT_FAR, calibration_for, decide
 from convapps.face.pipeline import FacePipeline, default_pipeline
@@ -57,7 +59,7 @@ class StreamConfig:
             else and the track is split (None: the encoder's verification tau).
         refound_face_tau: the stricter limit for a face found again after the detector missed it (behind
             something, or gone and somebody else in its place): looks of one face seconds apart are
-            typically < 0.1 apart, so a look further than this starts a new track; a person split by
+            typically < 0.2 apart, so a look further than this starts a new track; a person split by
             mistake only waits for a new decision, a stranger merged by mistake would carry a name.
         tracker: how detections become tracks.
     """
@@ -73,7 +75,7 @@ class StreamConfig:
     tau: float | None = None
     recheck_s: float = 2.0
     same_face_tau: float | None = None
-    refound_face_tau: float = 0.15
+    refound_face_tau: float = 0.3
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
 
     def __post_init__(self) -> None:
@@ -249,10 +251,9 @@ class StreamRecognizer:
 
 
 def _squared_distance(embedding: NDArray[np.float32], looks: list[NDArray[np.float32]]) -> float:
-    """Squared L2 from one look to the (re-normalised) mean of a track's looks."""
-    mean = np.mean(np.stack(looks), axis=0)
-    mean = mean / max(float(np.linalg.norm(mean)), 1e-12)
-    return float(np.sum((embedding / max(float(np.linalg.norm(embedding)), 1e-12) - mean) ** 2))
+    """Squared L2 from one look to the template of a track's looks (:func:`~convapps.core.openset.mean_template`),
+    in the encoder's own units, like its verification tau."""
+    return float(pairwise_squared_l2(embedding[None], mean_template(np.stack(looks))[None])[0, 0])
 
 
 def _resized(frame: NDArray[np.uint8], scale: float) -> NDArray[np.uint8]:
