@@ -22,9 +22,8 @@ from PIL import Image, ImageDraw
 
 from convapps.core.style import content_cost
 from convapps.io.images import load_image, save_image
-from convapps.models.vgg import load_registered_vgg
-from convapps.style.config import preset
-from convapps.style.transfer import resize, stylize, to_float
+from convapps.style.config import StyleConfig, preset
+from convapps.style.transfer import network_for, resize, stylize, to_float
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "style"
@@ -48,11 +47,9 @@ def _thumb(image: np.ndarray) -> Image.Image:
     return canvas
 
 
-def painting_content_cost(
-    content: np.ndarray, style: np.ndarray, size: tuple[int, int], layer: str, network: str
-) -> float:
+def painting_content_cost(content: np.ndarray, style: np.ndarray, size: tuple[int, int], config: StyleConfig) -> float:
     """J_content(C, S resized to G's size): the content cost of an image that shares nothing with C."""
-    net = load_registered_vgg(network)  # the network the transfer used
+    net, layer = network_for(config), config.content_layer  # the network the transfer used
     with torch.no_grad():
         a_c = net(net.normalize(resize(to_float(content), size)), [layer])[layer]
         a_s = net(net.normalize(resize(to_float(style), size)), [layer])[layer]
@@ -92,7 +89,7 @@ def main() -> None:
         result = stylize(content, [style], config)
         seconds = time.perf_counter() - start
         h, w = result.image.shape[:2]
-        anchor = painting_content_cost(content, style, (h, w), config.content_layer, config.network)
+        anchor = painting_content_cost(content, style, (h, w), config)
         record = {
             "pair": f"{photo}+{painting}",
             "style_ratio": result.final.style / result.initial.style,

@@ -30,10 +30,9 @@ from torch import nn
 
 from convapps.core.style import gram_matrix, total_variation
 from convapps.io.images import load_image
-from convapps.models.vgg import load_registered_vgg, load_vgg
 from convapps.style.config import preset
 from convapps.style.optimize import Objective, compute_targets
-from convapps.style.transfer import initial_image, resize, style_size, stylize, to_float
+from convapps.style.transfer import initial_image, network_for, resize, style_size, stylize, to_float
 
 SNAPSHOT_EVERY = 5
 """Our G is copied every 5 steps during the timed run; its float32 J is computed afterwards, untimed."""
@@ -63,16 +62,9 @@ class StyleLoss(nn.Module):
         return x
 
 
-def network_of(config):  # type: ignore[no-untyped-def]
-    """The network stylize() uses for ``config`` (its ``weights`` file, else its registered ``network``)."""
-    if config.weights is not None:
-        return load_vgg(config.weights, pooling=config.pooling)
-    return load_registered_vgg(config.network, pooling=config.pooling)
-
-
 def reference_run(content, style, config, init, seconds_cap: float, target: float) -> list[tuple[float, float, float]]:
     """The tutorial loop; returns (wall seconds, CPU seconds, J) after each closure evaluation."""
-    net = network_of(config)
+    net = network_for(config)
     targets = compute_targets(net, content, [style], [1.0], config)
     alpha, lambdas = targets.weights(config)
 
@@ -136,7 +128,7 @@ def main() -> None:
             config = config.replace(**{key: getattr(args, key)})
     content = load_image(DATA / "photos" / photo, max_side=2 * config.size)
     style = load_image(DATA / "paintings" / painting, max_side=2 * config.size)
-    network_of(config)  # load once, outside both timings
+    network_for(config)  # load once, outside both timings
     print(f"threads={torch.get_num_threads()} load average before={os.getloadavg()}")
 
     snaps: list[tuple[float, float, int, torch.Tensor]] = []
@@ -154,7 +146,7 @@ def main() -> None:
     last = len(result.scale_sizes) - 1
     height, width = result.image.shape[:2]
     # J of every full-resolution snapshot, in float32, after the run (not timed): the same J as the reference's
-    net = network_of(config)
+    net = network_for(config)
     c_full = resize(to_float(content), (height, width))
     s_full = resize(to_float(style), style_size(to_float(style), (height, width), config))
     exact = Objective(net, compute_targets(net, c_full, [s_full], [1.0], config), config)

@@ -69,16 +69,6 @@ def _overrides(options: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-def _beta_of_strength(value: str, normal_beta: float) -> float:
-    from convapps.style.config import beta_for_strength
-
-    try:
-        strength: float | str = float(value)
-    except ValueError:
-        strength = value
-    return beta_for_strength(strength, normal_beta)
-
-
 @style.command("transfer")
 @click.argument("content", type=click.Path(path_type=Path))
 @click.argument("styles", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -179,7 +169,9 @@ def transfer(content: Path, styles: tuple[Path, ...], output: Path, preset: str,
 
     config = get_preset(preset).replace(**_overrides(options))
     if options["strength"] is not None and options["beta"] is None:
-        config = config.replace(beta=_beta_of_strength(options["strength"], config.beta))
+        from convapps.style.config import beta_for_strength
+
+        config = config.replace(beta=beta_for_strength(options["strength"], config.beta))
     total = sum(config.steps_per_scale())
     bar = None if quiet else tqdm(total=total, desc="style", unit="step", dynamic_ncols=True)
 

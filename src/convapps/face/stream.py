@@ -126,7 +126,7 @@ class StreamRecognizer:
         if config.detect_every is not None:
             return self._frame - self._last_detection_frame >= config.detect_every
         interval = 1.0 / config.detections_per_second
-        if any(not self._summary_of(t.id).decided for t in self._tracker.visible):
+        if any(t.id not in self._summaries or not self._summaries[t.id].decided for t in self._tracker.visible):
             interval = min(interval, config.sample_gap_s)  # a track still deciding: look again soon
         if time_s - self._last_detection_s >= interval - 1e-6:
             return True
@@ -216,9 +216,6 @@ class StreamRecognizer:
         best = votes.most_common(1)
         summary.decided = True
         summary.name = best[0][0] if best and best[0][1] * 2 > n else None
-
-    def _summary_of(self, track_id: int) -> TrackSummary:
-        return self._summaries.get(track_id) or TrackSummary(track_id, 0.0, 0.0)
 
     def _summary(self, track: Track, time_s: float) -> TrackSummary:
         summary = self._summaries.get(track.id)

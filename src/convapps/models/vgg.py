@@ -29,8 +29,8 @@ from typing import Literal
 
 import torch
 
-from convapps.errors import ModelNotAvailableError
-from convapps.models.registry import VGG16_HED, VGG19_IMAGENET, vgg_layer_names
+from convapps.errors import InvalidInputError, ModelNotAvailableError
+from convapps.models.registry import VGG16_HED, VGG19_IMAGENET, get_network, vgg_layer_names
 from convapps.models.spec import InputConvention, NetworkSpec
 from convapps.nn.feature_extractor import FeatureExtractor, Pooling, Preprocessing, vgg_layers
 
@@ -221,9 +221,6 @@ def load_registered_vgg(name: str, *, pooling: Pooling = "max") -> FeatureExtrac
     Raises:
         NotFoundError: unknown network; InvalidInputError: a registered network that is not a VGG.
     """
-    from convapps.errors import InvalidInputError
-    from convapps.models.registry import get_network
-
     spec = get_network(name, role="features")
     if spec.name == VGG19_IMAGENET.name:
         return load_vgg19_imagenet(pooling)

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Literal
 
 from convapps.core.style import ContentNormalization
-from convapps.errors import InvalidInputError
+from convapps.errors import InvalidInputError, NotFoundError
+from convapps.models.registry import get_network
 
 InitMode = Literal["noise", "content", "blend", "palette"]
 OptimizerName = Literal["lbfgs", "adam"]
@@ -24,8 +25,8 @@ PrecisionMode = Literal["auto", "float32", "bfloat16"]
 PresetName = Literal["preview", "default", "high"]
 
 STYLE_NETWORKS = ("vgg19", "vgg16-hed")
-"""Registered networks style transfer can use (VGGs with the lecture's layer names; aliases: ``vgg16``,
-``vgg19-imagenet``)."""
+"""Registered networks style transfer can use (VGGs with the lecture's layer names; their registry aliases,
+``vgg19-imagenet`` and ``vgg16``, are accepted)."""
 
 DEFAULT_STYLE_LAYERS: tuple[tuple[str, float], ...] = (
     ("relu1_1", 0.2),
@@ -117,7 +118,10 @@ class StyleConfig:
             raise InvalidInputError("style_scale and learning_rate must be > 0")
         if any(w < 0 for w in self.style_blend) or (self.style_blend and sum(self.style_blend) <= 0):
             raise InvalidInputError(f"style blend weights must be >= 0 and not all 0, got {self.style_blend}")
-        canonical = {"vgg16": "vgg16-hed", "vgg19-imagenet": "vgg19"}.get(self.network, self.network)
+        try:
+            canonical = get_network(self.network, role="features").name
+        except NotFoundError:
+            canonical = self.network
         if canonical not in STYLE_NETWORKS:
             raise InvalidInputError(f"network must be one of {', '.join(STYLE_NETWORKS)}; got {self.network!r}")
         object.__setattr__(self, "network", canonical)
@@ -154,7 +158,8 @@ STRENGTHS: dict[str, float] = {"weak": 0.25, "normal": 0.5, "strong": 0.75}
 
 
 def beta_for_strength(strength: float | str, normal_beta: float = 4.0) -> float:
-    """The style weight beta of a strength a user understands: a number in [0, 1] or weak/normal/strong.
+    """The style weight beta of a strength a user understands: a number in [0, 1] (also as text, as a
+    command line or a form gives it) or weak/normal/strong.
 
     beta = normal_beta * 4^(2 s - 1): 0 -> beta / 4 (the photo barely changes), 0.5 (normal) -> the
     preset's beta, 1 -> 4 beta (the photo's layout under the painting's strokes). Each quarter of the
@@ -163,11 +168,15 @@ def beta_for_strength(strength: float | str, normal_beta: float = 4.0) -> float:
     and image size.
     """
     if isinstance(strength, str):
-        if strength not in STRENGTHS:
-            raise InvalidInputError(
-                f"strength must be a number in [0, 1] or one of {', '.join(STRENGTHS)}; got {strength!r}"
-            )
-        strength = STRENGTHS[strength]
+        if strength in STRENGTHS:
+            strength = STRENGTHS[strength]
+        else:
+            try:
+                strength = float(strength)
+            except ValueError:
+                raise InvalidInputError(
+                    f"strength must be a number in [0, 1] or one of {', '.join(STRENGTHS)}; got {strength!r}"
+                ) from None
     if not 0.0 <= float(strength) <= 1.0:
         raise InvalidInputError(f"strength must be in [0, 1], got {strength}")
     return float(normal_beta) * 4.0 ** (2.0 * float(strength) - 1.0)

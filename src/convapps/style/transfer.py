@@ -173,6 +173,14 @@ def style_size(style: NDArray[np.float32], g_size: tuple[int, int], config: Styl
     return h, w
 
 
+def network_for(config: StyleConfig) -> FeatureExtractor:
+    """The frozen VGG a config's costs are measured with: its ``weights`` file, else its registered
+    ``network``, with its ``pooling`` (loaded once per process)."""
+    if config.weights is not None:
+        return load_vgg(config.weights, pooling=config.pooling)
+    return load_registered_vgg(config.network, pooling=config.pooling)
+
+
 def stylize(
     content: NDArray[np.uint8],
     styles: Sequence[NDArray[np.uint8]],
@@ -197,12 +205,7 @@ def stylize(
     start = time.perf_counter()
     if config.threads:
         torch.set_num_threads(config.threads)
-    if extractor is not None:
-        net = extractor
-    elif config.weights is not None:
-        net = load_vgg(config.weights, pooling=config.pooling)
-    else:
-        net = load_registered_vgg(config.network, pooling=config.pooling)
+    net = extractor or network_for(config)
     net.check_layers([config.content_layer, *(name for name, _ in config.style_layers)])
     notes: list[str] = []
     c, s, blend = _prepare(content, styles, config, notes)

@@ -59,7 +59,7 @@ class StyleOptions:
                 raise InvalidInputError(f"steps must be between 1 and {MAX_STEPS}, got {self.steps}")
             changes["iterations"] = (self.steps,)
         if self.style_weight is None:
-            changes["beta"] = beta_for_strength(_strength(self.strength), base.beta)
+            changes["beta"] = beta_for_strength(self.strength, base.beta)
         else:
             if not (math.isfinite(self.style_weight) and 0 <= self.style_weight <= MAX_STYLE_WEIGHT):
                 raise InvalidInputError(
@@ -67,14 +67,6 @@ class StyleOptions:
                 )
             changes["beta"] = self.style_weight
         return base.replace(**changes, snapshot_every=PREVIEW_EVERY)
-
-
-def _strength(value: str) -> float | str:
-    """``"weak"``/``"normal"``/``"strong"`` as they are, a number given as text as a float."""
-    try:
-        return float(value)
-    except ValueError:
-        return value
 
 
 def fit_to_content(config: StyleConfig, content: NDArray[np.uint8]) -> StyleConfig:
