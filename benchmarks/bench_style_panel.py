@@ -1,7 +1,8 @@
 """Style-transfer defaults on a panel of 12 content x style pairs the code was not written on.
 
     .venv/bin/python benchmarks/bench_style_panel.py --size 256 --networks vgg16-hed,vgg19 --betas 2,4,8
-    .venv/bin/python benchmarks/bench_style_panel.py --size 512 --networks vgg19 --betas 4 --sheet docs/style/panel.jpg
+    .venv/bin/python benchmarks/bench_style_panel.py --size 512 --networks vgg19 --betas 4 --thumb 320 \\
+        --sheet docs/style/panel_512.jpg
 
 For every pair and setting (network x beta, the rest from the preset), the result is judged by a NEUTRAL
 network that neither run optimised, EfficientNet-Lite0 (ImageNet), so VGG16 and VGG19 are compared on the
@@ -14,7 +15,7 @@ same ruler:
 
 A good setting lowers the style distance a lot while keeping the content distance well below 1. Results
 and a contact sheet per setting (rows: pairs; content | style | result) go to ``benchmarks/out/style_panel``;
-``--sheet`` also writes the sheet of the last setting to that path (the README shows docs/style/panel.jpg).
+``--sheet`` also writes the sheet of the last setting to that path (the README shows docs/style/panel_512.jpg).
 """
 
 from __future__ import annotations
@@ -95,17 +96,17 @@ class Judge:
         return style, content
 
 
-def sheet(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray, str]], path: Path) -> None:
-    canvas = Image.new("RGB", (3 * THUMB, len(rows) * (THUMB + 18)), "white")
+def sheet(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray, str]], path: Path, thumb: int = THUMB) -> None:
+    canvas = Image.new("RGB", (3 * thumb, len(rows) * (thumb + 18)), "white")
     draw = ImageDraw.Draw(canvas)
     for r, (c, s, g, label) in enumerate(rows):
         for k, img in enumerate((c, s, g)):
             pil = Image.fromarray(img)
-            pil.thumbnail((THUMB, THUMB), Image.Resampling.LANCZOS)
-            canvas.paste(pil, (k * THUMB + (THUMB - pil.width) // 2, r * (THUMB + 18) + (THUMB - pil.height) // 2))
-        draw.text((4, r * (THUMB + 18) + THUMB + 2), label, fill=(0, 0, 0))
+            pil.thumbnail((thumb, thumb), Image.Resampling.LANCZOS)
+            canvas.paste(pil, (k * thumb + (thumb - pil.width) // 2, r * (thumb + 18) + (thumb - pil.height) // 2))
+        draw.text((4, r * (thumb + 18) + thumb + 2), label, fill=(0, 0, 0))
     path.parent.mkdir(parents=True, exist_ok=True)
-    canvas.save(path, quality=90)
+    canvas.save(path, quality=72, progressive=True, optimize=True)
 
 
 def main() -> None:
@@ -115,6 +116,7 @@ def main() -> None:
     parser.add_argument("--betas", default="2,4,8")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--sheet", type=Path, help="also write the last setting's contact sheet here")
+    parser.add_argument("--thumb", type=int, default=THUMB, help="long side of each picture on the sheets")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"load average at start: {os.getloadavg()}", flush=True)
@@ -136,9 +138,9 @@ def main() -> None:
                 contents.append(content_d)
                 rows.append((c, s, g, f"{label}: style {style_d:.2f}, content {content_d:.2f}"))
                 save_image(g, OUT / tag / f"{label.replace(' x ', '__').replace(':', '_')}.png")
-            sheet(rows, OUT / f"{tag}.jpg")
+            sheet(rows, OUT / f"{tag}.jpg", args.thumb)
             if args.sheet is not None:
-                sheet(rows, args.sheet)
+                sheet(rows, args.sheet, args.thumb)
             row = {
                 "network": network,
                 "beta": beta,
