@@ -1,89 +1,85 @@
-"""AdrenalMNIST3D test AUC and accuracy of the 3D ConvNet, next to the MedMNIST v2 paper's 3D ResNets.
+"""AdrenalMNIST3D (official train/val/test splits): the 3D ConvNet against a 2.5D baseline, over seeds,
+next to the MedMNIST v2 paper's figures.
 
-One command: ``.venv/bin/python benchmarks/bench_nd_adrenal.py [--size 28|64] [--threads 1]``.
-Trains on the official train split, early-stops on the official val split (validation AUC), evaluates
-once on the official test split. The in-run baseline is the majority class; the anchors are the
-published figures (Yang et al., "MedMNIST v2", Scientific Data 10:41, 2023, Table of 3D results,
-AdrenalMNIST3D column, 28^3 inputs): ResNet-18 (3D) AUC 0.827 / ACC 0.721, ResNet-18 (2.5D)
-0.718 / 0.772, ResNet-18 (ACS) 0.839 / 0.754, ResNet-50 (3D) 0.828 / 0.745 (from memory, see RESULTS.md).
+One command: ``.venv/bin/python benchmarks/bench_nd_adrenal.py [--size 28|64] [--seeds 5] [--workers 2]``.
+
+* ``3d``: our 3D ConvNet (8/16/32/64 filters of 3x3x3; at 64^3 one more block, 8/8/16/32/64) on the volume;
+* ``2.5d``: our 2D ConvNet (16/32/64/128 filters of 3x3, about as many weights) on the three orthogonal
+  slices through the centre stacked as channels (``nd.volume.orthogonal_slices``): what a 2D network sees
+  of a 3D scan.
+Both train with random flips, early-stop on the official validation split (validation AUC) and are
+evaluated once on the test split; a seed changes the initial weights and the batch order. The lecture's
+point "3D filters for 3D data" holds if ``3d`` is ahead. Published (Yang et al., "MedMNIST v2", 2023,
+28^3): ResNet-18 (3D) AUC 0.827 / ACC 0.721, ResNet-18 (2.5D) 0.718 / 0.772, ResNet-18 (ACS) 0.839 / 0.754.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import time
+from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 
-import torch
-
-from convapps.nd.training.runs import train_and_report
-from convapps.nd.volume import volume_from_npz
-from convapps.nn.conv3d import convnet3d
-from convapps.training import FitConfig, OptimizerConfig
+from nd_bench_common import Run, run_all, summary, timed
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nd" / "volumes" / "medmnist_adrenal"
-PAPER = {"ResNet-18 (3D)": (0.827, 0.721), "ResNet-18 (ACS)": (0.839, 0.754), "ResNet-50 (3D)": (0.828, 0.745)}
+OUT = Path(__file__).resolve().parent / "out" / "nd"
+METHODS = ["3d", "2.5d"]
+
+
+def task(size: int, method: str, seed: int) -> Run:
+    """One method on one seed at one volume size (runs in a worker process)."""
+    from convapps.nd.training.classifier import train_classifier
+    from convapps.nd.volume import as_orthogonal_slices, volume_from_npz
+    from convapps.nn.convnet import ConvNetConfig
+    from convapps.training import FitConfig, OptimizerConfig
+
+    data = volume_from_npz(DATA / ("adrenalmnist3d.npz" if size == 28 else "adrenalmnist3d_64.npz"))
+    if method == "3d":
+        channels = (8, 16, 32, 64) if size == 28 else (8, 8, 16, 32, 64)
+        config = ConvNetConfig(ndim=3, channels=channels, kernels=(3,) * len(channels), dropout=0.3)
+    else:
+        data = as_orthogonal_slices(data)
+        channels = (16, 32, 64, 128) if size == 28 else (16, 16, 32, 64, 128)
+        config = ConvNetConfig(ndim=2, in_channels=3, channels=channels, kernels=(3,) * len(channels), dropout=0.3)
+    fit = FitConfig(
+        epochs=30,
+        batch_size=32,
+        seed=seed,
+        patience=10,
+        monitor="val_auc",
+        mode="max",
+        num_threads=1,
+        progress=False,
+        optimizer=OptimizerConfig(lr=1e-3, weight_decay=1e-4),
+    )
+
+    def work() -> tuple[float, float]:
+        test = train_classifier(data, model_config=config, fit_config=fit, flips=True).test
+        assert test is not None
+        return test.accuracy, test.macro_auc
+
+    return timed(method, seed, work)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, choices=(28, 64), default=28)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--patience", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2, help="processes at a time, one torch thread each")
+    parser.add_argument("--methods", default=",".join(METHODS))
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    load_before = os.getloadavg()[0]
-    path = DATA / ("adrenalmnist3d.npz" if args.size == 28 else "adrenalmnist3d_64.npz")
-    data = volume_from_npz(path)
-    config = convnet3d(in_channels=1, num_classes=2).config
-    if args.size == 64:  # one more pooled block keeps the cost and the final 3^3 grid of the 28^3 net
-        config = convnet3d(channels=(8, 8, 16, 32, 64), kernels=(3, 3, 3, 3, 3)).config
-    fit = FitConfig(
-        epochs=args.epochs,
-        batch_size=32,
-        seed=args.seed,
-        patience=args.patience,
-        monitor="val_auc",
-        mode="max",
-        num_threads=args.threads,
-        progress=True,
-        optimizer=OptimizerConfig(lr=1e-3, weight_decay=1e-4),
-    )
-    out = Path(__file__).resolve().parent / "out" / f"adrenal{args.size}"
-    started, cpu_started = time.perf_counter(), time.process_time()
-    summary = train_and_report(
-        data,
-        task="volume",
-        model_config=config,
-        fit_config=fit,
-        out_dir=out,
-        title=f"AdrenalMNIST3D {args.size}^3",
-        normalize="unit",
-        flips=True,
-    )
-    minutes = (time.perf_counter() - started) / 60
-    cpu_minutes = (time.process_time() - cpu_started) / 60
-    test = summary.outcome.test
-    assert test is not None
-    load_after = os.getloadavg()[0]
-    print(
-        f"AdrenalMNIST3D {args.size}^3 3D ConvNet: test AUC {test.macro_auc:.3f}  ACC {test.accuracy:.3f}  "
-        f"(val AUC {summary.outcome.val.macro_auc:.3f}, best epoch {summary.outcome.fit.best_epoch}/"
-        f"{len(summary.outcome.fit.history)}, {minutes:.1f} min wall, {cpu_minutes:.1f} min CPU, "
-        f"{args.threads} thread(s), "
-        f"load {load_before:.1f} -> {load_after:.1f})"
-    )
-    print(f"majority-class baseline (same test split): ACC {test.majority_accuracy:.3f}  AUC 0.500")
-    for name, (auc, acc) in PAPER.items():
-        print(
-            f"vs MedMNIST v2 {name}: AUC {auc:.3f} (ratio {test.macro_auc / auc:.3f})  "
-            f"ACC {acc:.3f} (ratio {test.accuracy / acc:.3f})"
-        )
-    params = sum(p.numel() for p in summary.outcome.model.parameters())
-    print(f"parameters {params:,}; confusion (rows true normal/hyperplasia): {test.confusion}; report in {out}")
+    methods = args.methods.split(",")
+    if set(methods) - set(METHODS):
+        parser.error(f"methods are {METHODS}")
+    print(f"AdrenalMNIST3D {args.size}^3, {args.seeds} seeds, {args.workers} workers; load before {os.getloadavg()}")
+    runs = run_all(partial(task, args.size), methods, list(range(args.seeds)), args.workers)
+    print("\n".join(summary(runs, methods)))
+    print(f"load after {os.getloadavg()}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"adrenal{args.size}.json").write_text(json.dumps([asdict(r) for r in runs], indent=1))
 
 
 if __name__ == "__main__":

@@ -85,6 +85,39 @@ def test_train_ecg_then_predict(shared_data: Path, tmp_path: Path, capsys: pytes
 
 
 @pytest.mark.shared_data
+def test_train_ecg_arch_minirocket_and_inception_with_explain(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ucr = shared_data / "nd" / "ecg" / "ucr_ecg200"
+    files = ["--train", str(ucr / "ECG200_TRAIN.txt"), "--test", str(ucr / "ECG200_TEST.txt")]
+    anchor = tmp_path / "minirocket"
+    assert main(["nd", "train-ecg", "--arch", "minirocket", *files, "--out", str(anchor)]) == 0
+    text = capsys.readouterr().out
+    assert "minirocket fitted on 100 signals" in text and "no model.pt" in text
+    report = json.loads((anchor / "report.json").read_text())
+    assert report["arch"] == "minirocket" and report["splits"]["test"]["accuracy"] >= 0.88
+    assert (anchor / "confusion_test.png").is_file() and not (anchor / "model.pt").exists()
+    # --folds works for the anchor too (the same folds as the nets)
+    cv = tmp_path / "cv"
+    argv = ["nd", "train-ecg", "--arch", "minirocket", "--train", str(ucr / "ECG200_TRAIN.txt"), "--folds", "3"]
+    assert main([*argv, "--out", str(cv)]) == 0
+    assert len(json.loads((cv / "cv.json").read_text())["folds"]) == 3
+    capsys.readouterr()
+    net = tmp_path / "inception"
+    argv = ["nd", "train-ecg", "--arch", "inception", *files, "--out", str(net), "--epochs", "3", "--quiet"]
+    assert main(argv) == 0
+    assert json.loads((net / "report.json").read_text())["model"]["arch"] == "inception"
+    capsys.readouterr()
+    assert main(["nd", "predict", str(net / "model.pt"), str(ucr / "ECG200_TEST.txt"), "--explain"]) == 0
+    assert f"saliency of 8 item(s) in {net / 'explain'}" in capsys.readouterr().out
+    assert sorted(p.name for p in (net / "explain").iterdir())[:2] == ["ECG200_TEST_001.png", "ECG200_TEST_002.png"]
+    assert main(["nd", "shape", "96x1", "--model", str(net / "model.pt")]) == 2
+    assert "layer table covers plain conv nets" in capsys.readouterr().err
+    assert main(["nd", "train-ecg", "--arch", "minirocket", "--train", files[1], "--out", str(tmp_path / "x")]) == 2
+    assert "give --test (or --folds)" in capsys.readouterr().err
+
+
+@pytest.mark.shared_data
 def test_train_volume_quick(shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     npz = shared_data / "nd" / "volumes" / "medmnist_adrenal" / "adrenalmnist3d.npz"
     argv = [

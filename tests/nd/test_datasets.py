@@ -57,3 +57,16 @@ def test_augment_dataset() -> None:
     vol = torch.arange(8.0).reshape(1, 1, 2, 2, 2)
     seen = {tuple(AugmentDataset(vol, torch.tensor([0]), flips=True)[0][0].flatten().tolist()) for _ in range(40)}
     assert len(seen) > 4  # several of the 8 flip combinations occur
+
+
+def test_orthogonal_slices_are_the_three_centre_planes() -> None:
+    from convapps.nd.volume import orthogonal_slices
+
+    x = np.arange(2 * 5**3, dtype=np.float32).reshape(2, 1, 5, 5, 5)
+    views = orthogonal_slices(x)
+    assert views.shape == (2, 3, 5, 5)
+    np.testing.assert_array_equal(views[1, 0], x[1, 0, 2])
+    np.testing.assert_array_equal(views[1, 1], x[1, 0, :, 2, :])
+    np.testing.assert_array_equal(views[1, 2], x[1, 0, :, :, 2])
+    with pytest.raises(InvalidInputError, match="cubic volumes"):
+        orthogonal_slices(np.zeros((1, 1, 4, 5, 5)))

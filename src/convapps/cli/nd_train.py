@@ -55,15 +55,17 @@ def _fit_options(epochs: int, batch: int, lr: float, patience: int, monitor: str
     return decorate
 
 
-def _configs(ndim: Ndim, in_channels: int, classes: int, o: dict[str, Any]) -> tuple[Any, Any]:
+def _configs(ndim: Ndim, in_channels: int, classes: int, o: dict[str, Any], arch: str = "conv1d") -> tuple[Any, Any]:
+    from convapps.nd.architectures import ECG_NETS
     from convapps.nn.conv3d import convnet3d
     from convapps.nn.convnet import ConvNetConfig
     from convapps.training import FitConfig, OptimizerConfig
 
-    base = ConvNetConfig(ndim=1) if ndim == 1 else convnet3d().config
+    base = ECG_NETS[arch] if ndim == 1 else convnet3d().config
     channels = parse_ints(o["filters"], "--filters") or base.channels
     kernels = block_kernels(parse_ints(o["kernel"], "--kernel"), base.kernels, len(channels))
     model = ConvNetConfig(
+        arch=base.arch,
         ndim=ndim,
         in_channels=in_channels,
         num_classes=classes,
@@ -98,6 +100,18 @@ def _echo_run(summary: Any) -> None:
     click.echo("wrote " + ", ".join(str(p) for p in summary.files))
 
 
+def _anchor_run(data: Any, arch: str, o: dict[str, Any], title: str) -> None:
+    from convapps.nd.training.anchor_runs import anchor_train_and_report
+    from convapps.nd.training.report import summary_line
+
+    if data.x_test is None:
+        raise InvalidInputError(f"--arch {arch} is reported on a test split: give --test (or --folds)")
+    run = anchor_train_and_report(data, arch, out_dir=o["out"], title=f"{title} ({arch})", seed=o["seed"])
+    click.echo(f"{arch} fitted on {len(data.y_train) + len(data.y_val)} signals ({run.seconds:.1f} s)")
+    click.echo(summary_line("test", run.test))
+    click.echo("wrote " + ", ".join(str(p) for p in run.files) + f" (no model.pt: {arch} is the anchor, not a net)")
+
+
 def _write_cv(out: Path, cv: Any) -> None:
     import json
 
@@ -119,6 +133,14 @@ def _write_cv(out: Path, cv: Any) -> None:
 @click.option("--folds", type=int, help="Cross-validate the --train file with this many folds instead.")
 @click.option("--record", type=_PATH, help="Annotated WFDB record (e.g. MIT-BIH 100): train on its N vs A beats.")
 @click.option("--val-fraction", type=float, default=0.2, show_default=True, help="Validation share of training data.")
+@click.option(
+    "--arch",
+    type=click.Choice(["minirocket", "conv1d", "fcn", "inception"]),
+    default="conv1d",
+    show_default=True,
+    help="conv1d / fcn / inception: our 1D ConvNets; minirocket: the anchor (MiniRocket + ridge, from aeon), "
+    "fitted on train + validation data, reported the same way (no model.pt).",
+)
 @_fit_options(epochs=200, batch=16, lr=1e-3, patience=40, monitor="val_loss", threads=1)
 def train_ecg(
     train_path: Path | None,
@@ -126,13 +148,16 @@ def train_ecg(
     folds: int | None,
     record: Path | None,
     val_fraction: float,
+    arch: str,
     **o: Any,
 ) -> None:
-    """Train the 1D ConvNet on ECG beats; write model.pt, report.json and confusion PNGs to --out.
+    """Train a 1D ConvNet (or the MiniRocket anchor) on ECG beats; write model.pt, report.json and
+    confusion PNGs to --out.
 
     \b
     Examples:
       convapps nd train-ecg --train ECG200_TRAIN.txt --test ECG200_TEST.txt --out out/ecg200
+      convapps nd train-ecg --arch minirocket --train ECG200_TRAIN.txt --test ECG200_TEST.txt --out out/mr
       convapps nd train-ecg --train ECG5000_TRAIN.txt --folds 5 --out out/ecg5000
       convapps nd train-ecg --record mitdb/100 --out out/mitbih100     # beats N vs A, class-weighted
     """
@@ -145,9 +170,14 @@ def train_ecg(
         if train_path is None:
             raise InvalidInputError("--folds cross-validates a --train file")
         data_iter = ucr_folds(train_path, folds=folds, seed=o["seed"])
-        first = next(ucr_folds(train_path, folds=folds, seed=o["seed"]))
-        model, fit = _configs(1, first.x_train.shape[1], len(first.classes), o)
-        cv = cross_validate(data_iter, model_config=model, fit_config=fit)
+        if arch == "minirocket":
+            from convapps.nd.training.anchor_runs import cross_validate_anchor
+
+            cv = cross_validate_anchor(data_iter, arch, seed=o["seed"])
+        else:
+            first = next(ucr_folds(train_path, folds=folds, seed=o["seed"]))
+            model, fit = _configs(1, first.x_train.shape[1], len(first.classes), o, arch)
+            cv = cross_validate(data_iter, model_config=model, fit_config=fit)
         for i, r in enumerate(cv.folds, start=1):
             click.echo(f"fold {i}: accuracy {r.accuracy:.3f}  macro AUC {r.macro_auc:.3f}  (n={r.n})")
         click.echo(
@@ -163,7 +193,10 @@ def train_ecg(
     else:
         data = ecg_from_ucr(train_path, test_path, val_fraction=val_fraction, seed=o["seed"])  # type: ignore[arg-type]
         title = Path(train_path).stem  # type: ignore[arg-type]
-    model, fit = _configs(1, data.x_train.shape[1], len(data.classes), o)
+    if arch == "minirocket":
+        _anchor_run(data, arch, o, title)
+        return
+    model, fit = _configs(1, data.x_train.shape[1], len(data.classes), o, arch)
     summary = train_and_report(
         data,
         task="ecg",
@@ -219,7 +252,14 @@ def train_volume(data_path: Path, limit: int | None, flips: bool, **o: Any) -> N
 @click.argument("input_path", metavar="INPUT", type=_PATH)
 @click.option("--split", default="test", show_default=True, help="Split of a MedMNIST .npz to classify.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per prediction.")
-def predict(model_path: Path, input_path: Path, split: str, as_json: bool) -> None:
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Also draw the saliency of the first --explain-items items (ECG: over the trace; volume: three "
+    "orthogonal slices) into explain/ next to the model's report.json.",
+)
+@click.option("--explain-items", type=int, default=8, show_default=True, help="How many items --explain draws.")
+def predict(model_path: Path, input_path: Path, split: str, as_json: bool, explain: bool, explain_items: int) -> None:
     """Classify a record or a volume with a model.pt written by train-ecg / train-volume.
 
     \b
@@ -230,6 +270,7 @@ def predict(model_path: Path, input_path: Path, split: str, as_json: bool) -> No
     Examples:
       convapps nd predict out/ecg200/model.pt ECG200_TEST.txt
       convapps nd predict out/adrenal/model.pt scan.nii.gz
+      convapps nd predict out/ecg200/model.pt ECG200_TEST.txt --explain   # + out/ecg200/explain/*.png
     """
     import json
 
@@ -249,3 +290,8 @@ def predict(model_path: Path, input_path: Path, split: str, as_json: bool) -> No
             click.echo(f"{p.item}\t{p.label}\tp={max(p.probabilities.values()):.3f}{truth}")
     if not as_json:
         click.echo(result.summary())
+    if explain:
+        from convapps.nd.explain import explain_file
+
+        explained = explain_file(model_path, input_path, split=split, limit=explain_items)
+        click.echo(f"saliency of {len(explained)} item(s) in {explained[0].path.parent}", err=as_json)

@@ -18,7 +18,9 @@ The front door (each name keeps its own docstring):
   :func:`train_classifier` (in memory) and :func:`train_and_report` (also writes ``model.pt``,
   ``report.json`` and confusion-matrix PNGs).
 - prediction: :func:`load_bundle` (a saved ``model.pt``) and :func:`predict_file` (classify a UCR
-  file, a record, a volume or an archive split).
+  file, a record, a volume or an archive split); :func:`explain_file` (saliency PNGs next to the model).
+- anchors: :func:`anchor_scores` (MiniRocket, 1-NN DTW, 1-NN Euclidean from aeon: class scores on test
+  signals, for the same reports as the nets); ``ConvNetConfig(arch="inception")`` builds InceptionTime.
 
 Importing this package is cheap: every name is imported (with torch) on first use. Deeper modules
 (``nd.beats``, ``nd.datasets``, ``nd.model_shapes``, ``nd.training.ensemble``...) are for maintainers
@@ -30,9 +32,11 @@ from convapps.lazy_exports import lazy_exports
 _EXPORTS = {
     "ClassifierData": "convapps.nd.datasets",
     "ConvNetConfig": "convapps.nn.convnet",
+    "explain_file": "convapps.nd.explain",
     "FitConfig": "convapps.training.config",
     "ecg_from_record": "convapps.nd.ecg",
     "ecg_from_ucr": "convapps.nd.ecg",
+    "anchor_scores": "convapps.nd.anchors",
     "load_bundle": "convapps.nd.bundle",
     "predict_file": "convapps.nd.predict",
     "train_and_report": "convapps.nd.training.runs",

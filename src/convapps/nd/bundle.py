@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Literal
 
 import torch
+from torch import nn
 
 from convapps.errors import CheckpointError, InvalidInputError
 from convapps.io.tagged_files import load_tagged, save_tagged
 from convapps.nd.datasets import Normalize
-from convapps.nn.convnet import ConvNet, ConvNetConfig
+from convapps.nn.build import build_classifier
+from convapps.nn.convnet import ConvNetConfig
 
 FORMAT = "convapps-nd-model-v1"
 Task = Literal["ecg", "volume"]
@@ -34,9 +36,9 @@ class ModelBundle:
     sample_rate: float | None = None
     """Sampling rate (Hz) of the training signals when known (beats cut from a WFDB record)."""
 
-    def build(self) -> ConvNet:
+    def build(self) -> nn.Module:
         """The model with its weights loaded, in eval mode."""
-        model = ConvNet(self.config)
+        model = build_classifier(self.config)
         try:
             model.load_state_dict(self.state_dict)
         except RuntimeError as err:

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from convapps.core.shapes import ConvLayer, Padding, TensorShape, conv_output_shape
-from convapps.errors import ShapeError
+from convapps.errors import InvalidInputError, ShapeError
 from convapps.nn.convnet import ConvNet
 
 
@@ -66,10 +66,13 @@ def _channels_last(t: torch.Tensor) -> str:
     return str(dims[0]) if len(dims) == 1 else "x".join(str(v) for v in (*dims[1:], dims[0]))
 
 
-def model_layer_shapes(model: ConvNet, input_shape: TensorShape) -> list[LayerShape]:
+def model_layer_shapes(model: nn.Module, input_shape: TensorShape) -> list[LayerShape]:
     """Run one zero input ``(1, C, *spatial)`` through ``model.features`` layer by layer and compare each
     output with the formula's prediction. Raises :class:`ShapeError` on the first disagreement or when
-    the input does not fit the model."""
+    the input does not fit the model, :class:`InvalidInputError` for a model that is not a plain ConvNet."""
+    if not isinstance(model, ConvNet):
+        arch = getattr(getattr(model, "config", None), "arch", type(model).__name__)
+        raise InvalidInputError(f"the layer table covers plain conv nets (conv1d, conv3d); this model is {arch}")
     cfg = model.config
     if input_shape.ndim != cfg.ndim or input_shape.channels != cfg.in_channels:
         raise ShapeError(

@@ -50,9 +50,20 @@ class PredictionSet:
         return text
 
 
-def _classify(
-    bundle: ModelBundle, x: np.ndarray, items: list[str], truth: list[str] | None, source: str
-) -> PredictionSet:
+@dataclass(frozen=True)
+class ModelInputs:
+    """What a model reads from one input file: samples ``(N, *input_shape)``, their names and, when the
+    file carries labels the model knows, their true classes."""
+
+    x: np.ndarray
+    items: list[str]
+    truth: list[str] | None
+    source: str
+
+
+def classify(bundle: ModelBundle, inputs: ModelInputs) -> PredictionSet:
+    """Class probabilities of every sample of ``inputs`` under ``bundle``'s model."""
+    x, source = inputs.x, inputs.source
     if tuple(x.shape[1:]) != bundle.input_shape:
         raise InvalidInputError(f"{source} gives inputs of shape {x.shape[1:]}, the model reads {bundle.input_shape}")
     model = bundle.build()
@@ -64,19 +75,19 @@ def _classify(
             item=item,
             label=bundle.classes[int(row.argmax())],
             probabilities={c: round(float(p), 4) for c, p in zip(bundle.classes, row, strict=True)},
-            truth=None if truth is None else truth[i],
+            truth=None if inputs.truth is None else inputs.truth[i],
         )
-        for i, (item, row) in enumerate(zip(items, proba, strict=True))
+        for i, (item, row) in enumerate(zip(inputs.items, proba, strict=True))
     ]
     return PredictionSet(source=source, predictions=predictions)
 
 
-def _predict_signal(bundle: ModelBundle, data: SignalRecord | UCRDataset, source: str) -> PredictionSet:
+def _signal_inputs(bundle: ModelBundle, data: SignalRecord | UCRDataset, source: str) -> ModelInputs:
     channels, length = bundle.input_shape
     if isinstance(data, UCRDataset):
         x = normalize(data.x[:, None, :], "zscore")
         truth = [data.classes[int(v)] for v in data.y] if set(data.classes) <= set(bundle.classes) else None
-        return _classify(bundle, x, [f"row {i + 1}" for i in range(len(x))], truth, source)
+        return ModelInputs(x, [f"row {i + 1}" for i in range(len(x))], truth, source)
     if data.signal.shape[1] < channels:
         raise InvalidInputError(f"{source} has {data.signal.shape[1]} leads, the model reads {channels}")
     leads = tuple(range(channels))
@@ -85,27 +96,32 @@ def _predict_signal(bundle: ModelBundle, data: SignalRecord | UCRDataset, source
         beats = segment_beats(data, labels=mapping, half_width_s=length / 2 / data.fs, leads=leads)
         items = [f"beat at {s / data.fs:.3f} s" for s in beats.sample]
         truth = [beats.classes[int(v)] for v in beats.y]
-        return _classify(bundle, normalize(beats.x, "zscore"), items, truth, source)
+        return ModelInputs(normalize(beats.x, "zscore"), items, truth, source)
     x = normalize(windows(data.as_tensor()[list(leads)], length), "zscore")
     if len(x) == 0:
         raise InvalidInputError(f"{source} is shorter than one window of {length} samples")
     items = [f"window {i * length / data.fs:.3f}-{(i + 1) * length / data.fs:.3f} s" for i in range(len(x))]
-    return _classify(bundle, x, items, None, source)
+    return ModelInputs(x, items, None, source)
 
 
-def predict_file(model_path: str | Path, input_path: str | Path, *, split: str = "test") -> PredictionSet:
-    """Classify every item of ``input_path`` with the model bundle at ``model_path``."""
-    bundle = load_bundle(model_path)
+def model_inputs(bundle: ModelBundle, input_path: str | Path, *, split: str = "test") -> ModelInputs:
+    """Read ``input_path`` the way ``bundle``'s model expects it (see :func:`predict_file`)."""
     source = str(input_path)
     if bundle.task == "ecg":
-        return _predict_signal(bundle, read_signal(input_path), source)
+        return _signal_inputs(bundle, read_signal(input_path), source)
     if str(input_path).lower().endswith(".npz"):
         splits = read_medmnist_npz(input_path, splits=(split,))
         images = splits[split]
         x = np.concatenate([prepare_volume_array(v, bundle.input_shape) for v in images.images])
         truth = [bundle.classes[int(v)] for v in images.labels]
-        return _classify(bundle, x, [f"{split} volume {i}" for i in range(len(x))], truth, source)
-    return _classify(bundle, prepare_volume(read_volume(input_path), bundle.input_shape), ["volume"], None, source)
+        return ModelInputs(x, [f"{split} volume {i}" for i in range(len(x))], truth, source)
+    return ModelInputs(prepare_volume(read_volume(input_path), bundle.input_shape), ["volume"], None, source)
+
+
+def predict_file(model_path: str | Path, input_path: str | Path, *, split: str = "test") -> PredictionSet:
+    """Classify every item of ``input_path`` with the model bundle at ``model_path``."""
+    bundle = load_bundle(model_path)
+    return classify(bundle, model_inputs(bundle, input_path, split=split))
 
 
 def prepare_volume_array(volume: np.ndarray, input_shape: tuple[int, ...]) -> np.ndarray:

@@ -54,3 +54,26 @@ def prepare_volume(volume: Volume, input_shape: tuple[int, ...]) -> np.ndarray:
     if tuple(x.shape[2:]) != size:
         x = F.interpolate(x, size=size, mode="trilinear", align_corners=False)
     return normalize(x.numpy(), "unit")
+
+
+def orthogonal_slices(x: np.ndarray) -> np.ndarray:
+    """The 2.5D view of volumes ``(N, C, S, S, S)``: the three orthogonal slices through the centre
+    (axial, coronal, sagittal) stacked as channels, ``(N, 3C, S, S)``, for a 2D ConvNet."""
+    if x.ndim != 5 or not x.shape[2] == x.shape[3] == x.shape[4]:
+        raise InvalidInputError(f"expected cubic volumes (N, C, S, S, S), got shape {x.shape}")
+    mid = x.shape[2] // 2
+    views = (x[:, :, mid, :, :], x[:, :, :, mid, :], x[:, :, :, :, mid])
+    return np.ascontiguousarray(np.concatenate(views, axis=1))
+
+
+def as_orthogonal_slices(data: ClassifierData) -> ClassifierData:
+    """Every split of ``data`` through :func:`orthogonal_slices` (the 2.5D baseline's input)."""
+    return ClassifierData(
+        orthogonal_slices(data.x_train),
+        data.y_train,
+        orthogonal_slices(data.x_val),
+        data.y_val,
+        data.classes,
+        None if data.x_test is None else orthogonal_slices(data.x_test),
+        data.y_test,
+    )

@@ -19,6 +19,7 @@ from torch import nn
 from convapps.errors import InvalidInputError
 
 Ndim = Literal[1, 2, 3]
+Arch = Literal["convnet", "inception"]
 _CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 _BN = {1: nn.BatchNorm1d, 2: nn.BatchNorm2d, 3: nn.BatchNorm3d}
 _POOL = {1: nn.MaxPool1d, 2: nn.MaxPool2d, 3: nn.MaxPool3d}
@@ -32,8 +33,14 @@ class ConvNetConfig:
     ``channels[i]`` filters of size ``kernels[i]`` (odd, "same" padding) in block i; a max pool of size
     and stride ``pool`` follows every block but the last (``pool=1``: no pooling). ``dropout`` applies
     before the final linear layer.
+
+    ``arch="inception"`` (1D only) builds :class:`convapps.nn.inception1d.InceptionTime` instead: block i
+    is an Inception module with ``channels[i]`` filters per branch and ``kernels[i]`` its longest kernel
+    (``pool`` is not used). Build either with :func:`convapps.nn.build.build_classifier`.
     """
 
+    arch: Arch = "convnet"
+    """``convnet``: plain conv-BN-ReLU-pool blocks (:class:`ConvNet`); ``inception``: InceptionTime."""
     ndim: Ndim = 1
     in_channels: int = 1
     num_classes: int = 2
@@ -45,6 +52,10 @@ class ConvNetConfig:
     def __post_init__(self) -> None:
         if self.ndim not in (1, 2, 3):
             raise InvalidInputError(f"ndim must be 1, 2 or 3, got {self.ndim}")
+        if self.arch not in ("convnet", "inception"):
+            raise InvalidInputError(f"arch must be 'convnet' or 'inception', got {self.arch!r}")
+        if self.arch == "inception" and self.ndim != 1:
+            raise InvalidInputError("the inception architecture is 1D only (signals)")
         if not self.channels or len(self.channels) != len(self.kernels):
             raise InvalidInputError(
                 f"channels {self.channels} and kernels {self.kernels} need the same (non-zero) number of values"
@@ -79,6 +90,8 @@ class ConvNet(nn.Module):
 
     def __init__(self, config: ConvNetConfig) -> None:
         super().__init__()
+        if config.arch != "convnet":
+            raise InvalidInputError(f"ConvNet builds arch 'convnet', got {config.arch!r}: use build_classifier")
         self.config = config
         layers: list[tuple[str, nn.Module]] = []
         in_ch, nd = config.in_channels, config.ndim

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from convapps.errors import InvalidInputError
 from convapps.nd.datasets import AugmentDataset, ClassifierData, class_weights
-from convapps.nn.convnet import ConvNet, ConvNetConfig
+from convapps.nn.build import build_classifier
+from convapps.nn.convnet import ConvNetConfig
 from convapps.training import FitConfig, FitResult, fit
 from convapps.training.data import Batches
 from convapps.training.metrics import ClassificationReport, classification_metrics, classification_report, predict_proba
@@ -20,7 +22,7 @@ from convapps.training.metrics import ClassificationReport, classification_metri
 class TrainOutcome:
     """The trained model (best validation epoch), its fit history and its figures."""
 
-    model: ConvNet
+    model: nn.Module
     fit: FitResult
     val: ClassificationReport
     test: ClassificationReport | None
@@ -35,7 +37,7 @@ def train_classifier(
     flips: bool = False,
     jitter: bool = False,
 ) -> TrainOutcome:
-    """Fit ``ConvNet(model_config)`` on the training split, early-stopping on the validation split.
+    """Fit ``build_classifier(model_config)`` on the training split, early-stopping on the validation split.
 
     ``balanced`` weights the cross-entropy by inverse class frequency (rare beats); ``flips`` augments
     training samples with random flips along each spatial axis (volumes); ``jitter`` with random shifts
@@ -48,7 +50,7 @@ def train_classifier(
             f"data has {data.x_train.shape[1]} / {k}"
         )
     torch.manual_seed(fit_config.seed)
-    model = ConvNet(model_config)
+    model = build_classifier(model_config)
     weight = class_weights(data.y_train, k) if balanced else None
 
     def loss(net: torch.nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch import nn
 
 from convapps.nd.datasets import ClassifierData, stratified_folds
 from convapps.nd.training.classifier import train_classifier
-from convapps.nn.convnet import ConvNet, ConvNetConfig
+from convapps.nn.convnet import ConvNetConfig
 from convapps.training import FitConfig
 from convapps.training.metrics import ClassificationReport, classification_report, predict_proba
 
@@ -21,7 +22,7 @@ class EnsembleResult:
 
     members: list[ClassificationReport]
     ensemble: ClassificationReport
-    models: list[ConvNet]
+    models: list[nn.Module]
 
 
 def train_fold_ensemble(
