@@ -11,16 +11,12 @@ seeds. Target: our best net within 1 point of MiniRocket or ahead.
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import statistics
-from dataclasses import asdict
 from pathlib import Path
 
 from convapps.nd.anchors import ANCHORS
 from convapps.nd.architectures import ECG_NETS, ecg_net
-from nd_bench_common import ECG, Run, run_all, summary, timed
+from nd_bench_common import ECG, Run, bench_main, timed
 
 PATH = ECG / "ucr_ecg5000" / "ECG5000_TRAIN.txt"
 OUT = Path(__file__).resolve().parent / "out" / "nd"
@@ -58,21 +54,7 @@ def task(method: str, seed: int) -> Run:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=2, help="processes at a time, one torch thread each")
-    parser.add_argument("--methods", default="euclidean,dtw,minirocket,conv1d,fcn,inception")
-    args = parser.parse_args()
-    methods = args.methods.split(",")
-    unknown = set(methods) - set(ANCHORS) - set(ECG_NETS)
-    if unknown:
-        parser.error(f"unknown methods {sorted(unknown)}")
-    print(f"ECG5000 5-fold CV, {args.seeds} seeds, {args.workers} workers; load before {os.getloadavg()}", flush=True)
-    runs = run_all(task, methods, list(range(args.seeds)), args.workers)
-    print("\n".join(summary(runs, methods)))
-    print(f"load after {os.getloadavg()}")
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "ecg5000.json").write_text(json.dumps([asdict(r) for r in runs], indent=1))
+    bench_main(__doc__, "ECG5000 5-fold CV", task, [*ANCHORS, *ECG_NETS], OUT / "ecg5000.json")
 
 
 if __name__ == "__main__":

@@ -4,12 +4,14 @@ mean +- spread table."""
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import statistics
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -90,3 +92,23 @@ def summary(runs: list[Run], methods: list[str]) -> list[str]:
             f"{statistics.fmean(r.cpu_seconds for r in mine):.0f} s CPU  ({len(mine)} seeds)"
         )
     return lines
+
+
+def bench_main(doc: str, title: str, task: Callable[[str, int], Run], methods: list[str], out: Path) -> None:
+    """The command line every ``bench_nd_*`` script shares: ``--seeds``, ``--workers``, ``--methods`` (a subset
+    of ``methods``); runs them, prints the table and writes every run to ``out`` (JSON)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2, help="processes at a time, one torch thread each")
+    parser.add_argument("--methods", default=",".join(methods))
+    args = parser.parse_args()
+    chosen = args.methods.split(",")
+    unknown = set(chosen) - set(methods)
+    if unknown:
+        parser.error(f"unknown methods {sorted(unknown)}; choose from {','.join(methods)}")
+    print(f"{title}, {args.seeds} seeds, {args.workers} workers; load before {os.getloadavg()}", flush=True)
+    runs = run_all(task, chosen, list(range(args.seeds)), args.workers)
+    print("\n".join(summary(runs, chosen)))
+    print(f"load after {os.getloadavg()}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps([asdict(r) for r in runs], indent=1))
