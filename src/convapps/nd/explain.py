@@ -118,10 +118,10 @@ def explain_file(
     bundle = load_bundle(model_path)
     inputs = model_inputs(bundle, input_path, split=split)
     inputs = ModelInputs(inputs.x[:limit], inputs.items[:limit], inputs.truth and inputs.truth[:limit], inputs.source)
-    predictions = classify(bundle, inputs).predictions
+    model = bundle.build()
+    predictions = classify(bundle, inputs, model).predictions
     folder = Path(model_path).parent / "explain" if out_dir is None else out_dir
     folder.mkdir(parents=True, exist_ok=True)
-    model = bundle.build()
     stem = Path(input_path).name.split(".")[0]
     explained = []
     for i, prediction in enumerate(predictions):

@@ -61,12 +61,13 @@ class ModelInputs:
     source: str
 
 
-def classify(bundle: ModelBundle, inputs: ModelInputs) -> PredictionSet:
-    """Class probabilities of every sample of ``inputs`` under ``bundle``'s model."""
+def classify(bundle: ModelBundle, inputs: ModelInputs, model: torch.nn.Module | None = None) -> PredictionSet:
+    """Class probabilities of every sample of ``inputs`` under ``bundle``'s model (``model``: that model
+    already built by ``bundle.build()``, when the caller needs it too)."""
     x, source = inputs.x, inputs.source
     if tuple(x.shape[1:]) != bundle.input_shape:
         raise InvalidInputError(f"{source} gives inputs of shape {x.shape[1:]}, the model reads {bundle.input_shape}")
-    model = bundle.build()
+    model = bundle.build() if model is None else model
     with torch.no_grad():
         batches = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).split(256)
         proba = torch.cat([torch.softmax(model(b), dim=1) for b in batches]).numpy()
