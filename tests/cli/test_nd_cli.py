@@ -118,6 +118,29 @@ def test_train_ecg_arch_minirocket_and_inception_with_explain(
 
 
 @pytest.mark.shared_data
+def test_train_ecg_arch_hybrid(shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ucr = shared_data / "nd" / "ecg" / "ucr_ecg200"
+    files = ["--train", str(ucr / "ECG200_TRAIN.txt"), "--test", str(ucr / "ECG200_TEST.txt")]
+    out = tmp_path / "hybrid"
+    argv = ["nd", "train-ecg", "--arch", "hybrid", "--hybrid-net", "conv1d", *files, "--epochs", "20", "--quiet"]
+    assert main([*argv, "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "test, conv1d alone" in text and "test, minirocket alone" in text and "no model.pt" in text
+    report = json.loads((out / "report.json").read_text())
+    assert report["arch"] == "hybrid" and report["model"]["channels"] == [64, 128, 128]
+    net, anchor = report["net_test"]["accuracy"], report["minirocket_test"]["accuracy"]
+    assert anchor >= 0.88 and net > 0.64  # the net beats the majority class (0.64) after 20 epochs
+    assert report["splits"]["test"]["accuracy"] >= min(net, anchor) - 0.02
+    assert (out / "confusion_test.png").is_file() and not (out / "model.pt").exists()
+    cv = tmp_path / "cv"
+    argv = ["nd", "train-ecg", "--arch", "hybrid", "--hybrid-net", "conv1d", "--train", files[1], "--folds", "2"]
+    assert main([*argv, "--epochs", "5", "--quiet", "--out", str(cv)]) == 0
+    assert len(json.loads((cv / "cv.json").read_text())["folds"]) == 2
+    assert main(["nd", "train-ecg", "--arch", "hybrid", "--train", files[1], "--out", str(tmp_path / "x")]) == 2
+    assert "give --test (or --folds)" in capsys.readouterr().err
+
+
+@pytest.mark.shared_data
 def test_train_volume_quick(shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     npz = shared_data / "nd" / "volumes" / "medmnist_adrenal" / "adrenalmnist3d.npz"
     argv = [

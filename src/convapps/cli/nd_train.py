@@ -112,6 +112,24 @@ def _anchor_run(data: Any, arch: str, o: dict[str, Any], title: str) -> None:
     click.echo("wrote " + ", ".join(str(p) for p in run.files) + f" (no model.pt: {arch} is the anchor, not a net)")
 
 
+def _hybrid_run(data: Any, net: str, o: dict[str, Any], title: str) -> None:
+    from convapps.nd.training.hybrid import hybrid_train_and_report
+    from convapps.nd.training.report import summary_line
+
+    if data.x_test is None:
+        raise InvalidInputError("--arch hybrid is reported on a test split: give --test (or --folds)")
+    model, fit = _configs(1, data.x_train.shape[1], len(data.classes), o, net)
+    title = f"{title} ({net} + minirocket)"
+    result, files = hybrid_train_and_report(
+        data, model_config=model, fit_config=fit, out_dir=o["out"], title=title, seed=o["seed"]
+    )
+    click.echo(f"{net} and minirocket fitted ({result.seconds:.1f} s); their probabilities averaged")
+    click.echo(summary_line(f"test, {net} alone", result.net))
+    click.echo(summary_line("test, minirocket alone", result.anchor))
+    click.echo(summary_line("test, hybrid", result.hybrid))
+    click.echo("wrote " + ", ".join(str(p) for p in files) + " (no model.pt: the hybrid is reported, not saved)")
+
+
 def _write_cv(out: Path, cv: Any) -> None:
     import json
 
@@ -135,11 +153,19 @@ def _write_cv(out: Path, cv: Any) -> None:
 @click.option("--val-fraction", type=float, default=0.2, show_default=True, help="Validation share of training data.")
 @click.option(
     "--arch",
-    type=click.Choice(["minirocket", "conv1d", "fcn", "inception"]),
+    type=click.Choice(["minirocket", "conv1d", "fcn", "inception", "hybrid"]),
     default="conv1d",
     show_default=True,
     help="conv1d / fcn / inception: our 1D ConvNets; minirocket: the anchor (MiniRocket + ridge, from aeon), "
-    "fitted on train + validation data, reported the same way (no model.pt).",
+    "fitted on train + validation data, reported the same way (no model.pt); hybrid: --hybrid-net and "
+    "MiniRocket, probabilities averaged (reported, no model.pt).",
+)
+@click.option(
+    "--hybrid-net",
+    type=click.Choice(["conv1d", "fcn", "inception"]),
+    default="inception",
+    show_default=True,
+    help="The net of --arch hybrid.",
 )
 @_fit_options(epochs=200, batch=16, lr=1e-3, patience=40, monitor="val_loss", threads=1)
 def train_ecg(
@@ -149,6 +175,7 @@ def train_ecg(
     record: Path | None,
     val_fraction: float,
     arch: str,
+    hybrid_net: str,
     **o: Any,
 ) -> None:
     """Train a 1D ConvNet (or the MiniRocket anchor) on ECG beats; write model.pt, report.json and
@@ -158,6 +185,7 @@ def train_ecg(
     Examples:
       convapps nd train-ecg --train ECG200_TRAIN.txt --test ECG200_TEST.txt --out out/ecg200
       convapps nd train-ecg --arch minirocket --train ECG200_TRAIN.txt --test ECG200_TEST.txt --out out/mr
+      convapps nd train-ecg --arch hybrid --train ECG200_TRAIN.txt --test ECG200_TEST.txt --out out/hy
       convapps nd train-ecg --train ECG5000_TRAIN.txt --folds 5 --out out/ecg5000
       convapps nd train-ecg --record mitdb/100 --out out/mitbih100     # beats N vs A, class-weighted
     """
@@ -174,6 +202,12 @@ def train_ecg(
             from convapps.nd.training.anchor_runs import cross_validate_anchor
 
             cv = cross_validate_anchor(data_iter, arch, seed=o["seed"])
+        elif arch == "hybrid":
+            from convapps.nd.training.hybrid import cross_validate_hybrid
+
+            first = next(ucr_folds(train_path, folds=folds, seed=o["seed"]))
+            model, fit = _configs(1, first.x_train.shape[1], len(first.classes), o, hybrid_net)
+            cv = cross_validate_hybrid(data_iter, model_config=model, fit_config=fit, seed=o["seed"])
         else:
             first = next(ucr_folds(train_path, folds=folds, seed=o["seed"]))
             model, fit = _configs(1, first.x_train.shape[1], len(first.classes), o, arch)
@@ -195,6 +229,9 @@ def train_ecg(
         title = Path(train_path).stem  # type: ignore[arg-type]
     if arch == "minirocket":
         _anchor_run(data, arch, o, title)
+        return
+    if arch == "hybrid":
+        _hybrid_run(data, hybrid_net, o, title)
         return
     model, fit = _configs(1, data.x_train.shape[1], len(data.classes), o, arch)
     summary = train_and_report(

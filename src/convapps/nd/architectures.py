@@ -14,8 +14,12 @@ fully convolutional net: 128/256/128 filters, no pooling; its kernel 8 made odd,
 (InceptionTime, Ismail Fawaz et al. 2020, cut to 3 modules of 16 filters per branch, kernels 39/19/9, for
 small training sets on a CPU)."""
 
-ECG_ARCHS: tuple[str, ...] = ("minirocket", "conv1d", "fcn", "inception")
-"""Every ``--arch``: MiniRocket + ridge (the anchor, :mod:`convapps.nd.anchors`) and our nets."""
+ECG_ARCHS: tuple[str, ...] = ("minirocket", "conv1d", "fcn", "inception", "hybrid")
+"""Every ``--arch``: MiniRocket + ridge (the anchor, :mod:`convapps.nd.anchors`), our nets, and ``hybrid``:
+one of our nets and MiniRocket voting with equal weights (:mod:`convapps.nd.training.hybrid`)."""
+
+HYBRID_NET = "inception"
+"""The net of ``--arch hybrid`` unless ``--hybrid-net`` says otherwise."""
 
 
 def ecg_net(arch: str, *, in_channels: int, num_classes: int) -> ConvNetConfig:

@@ -5,5 +5,7 @@
 - :mod:`~convapps.nd.training.runs`: ``train_and_report`` (also writes ``model.pt``, ``report.json``,
   confusion PNGs, checkpoints) and ``cross_validate``.
 - :mod:`~convapps.nd.training.ensemble`: ``train_fold_ensemble``, k fold models with averaged outputs.
+- :mod:`~convapps.nd.training.anchor_runs`: the anchors (MiniRocket, 1-NN) on the same splits and reports.
+- :mod:`~convapps.nd.training.hybrid`: a net (or fold ensemble) and MiniRocket, probabilities averaged.
 - :mod:`~convapps.nd.training.report`: ``report.json``, confusion-matrix PNGs, one-line summaries.
 """

@@ -18,11 +18,12 @@ from convapps.training.metrics import ClassificationReport, classification_repor
 
 @dataclass(frozen=True)
 class EnsembleResult:
-    """Test figures of each member and of the averaged probabilities."""
+    """Test figures of each member and of the averaged probabilities ``proba`` ``(N_test, K)``."""
 
     members: list[ClassificationReport]
     ensemble: ClassificationReport
     models: list[nn.Module]
+    proba: np.ndarray
 
 
 def train_fold_ensemble(
@@ -47,5 +48,6 @@ def train_fold_ensemble(
             members.append(outcome.test)
         models.append(outcome.model)
         probas.append(predict_proba(outcome.model, torch.from_numpy(x_test)))
-    ensemble = classification_report(y_test, np.mean(probas, axis=0), classes)
-    return EnsembleResult(members=members, ensemble=ensemble, models=models)
+    proba = np.mean(probas, axis=0)
+    ensemble = classification_report(y_test, proba, classes)
+    return EnsembleResult(members=members, ensemble=ensemble, models=models, proba=proba)
