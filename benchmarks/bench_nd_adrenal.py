@@ -1,7 +1,8 @@
 """AdrenalMNIST3D (official train/val/test splits): the 3D ConvNet against a 2.5D baseline, over seeds,
 next to the MedMNIST v2 paper's figures.
 
-One command: ``.venv/bin/python benchmarks/bench_nd_adrenal.py [--size 28|64] [--seeds 5] [--workers 2]``.
+One command: ``.venv/bin/python benchmarks/bench_nd_adrenal.py [--size 28|64] [--seeds 5] [--workers 2]``
+(at 64^3 add ``--epochs 15 --patience 5``: a 3D model then takes about half an hour on one core).
 
 * ``3d``: our 3D ConvNet (8/16/32/64 filters of 3x3x3; at 64^3 one more block, 8/8/16/32/64) on the volume;
 * ``2.5d``: our 2D ConvNet (16/32/64/128 filters of 3x3, about as many weights) on the three orthogonal
@@ -29,7 +30,7 @@ OUT = Path(__file__).resolve().parent / "out" / "nd"
 METHODS = ["3d", "2.5d"]
 
 
-def task(size: int, method: str, seed: int) -> Run:
+def task(size: int, epochs: int, patience: int, method: str, seed: int) -> Run:
     """One method on one seed at one volume size (runs in a worker process)."""
     from convapps.nd.training.classifier import train_classifier
     from convapps.nd.volume import as_orthogonal_slices, volume_from_npz
@@ -45,10 +46,10 @@ def task(size: int, method: str, seed: int) -> Run:
         channels = (16, 32, 64, 128) if size == 28 else (16, 16, 32, 64, 128)
         config = ConvNetConfig(ndim=2, in_channels=3, channels=channels, kernels=(3,) * len(channels), dropout=0.3)
     fit = FitConfig(
-        epochs=30,
+        epochs=epochs,
         batch_size=32,
         seed=seed,
-        patience=10,
+        patience=patience,
         monitor="val_auc",
         mode="max",
         num_threads=1,
@@ -70,12 +71,14 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2, help="processes at a time, one torch thread each")
     parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--epochs", type=int, default=30, help="most epochs per model (64^3: 15 fit the time)")
+    parser.add_argument("--patience", type=int, default=10, help="early stopping on val AUC (64^3: 5)")
     args = parser.parse_args()
     methods = args.methods.split(",")
     if set(methods) - set(METHODS):
         parser.error(f"methods are {METHODS}")
     print(f"AdrenalMNIST3D {args.size}^3, {args.seeds} seeds, {args.workers} workers; load before {os.getloadavg()}")
-    runs = run_all(partial(task, args.size), methods, list(range(args.seeds)), args.workers)
+    runs = run_all(partial(task, args.size, args.epochs, args.patience), methods, list(range(args.seeds)), args.workers)
     print("\n".join(summary(runs, methods)))
     print(f"load after {os.getloadavg()}")
     OUT.mkdir(parents=True, exist_ok=True)
