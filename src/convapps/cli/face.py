@@ -28,6 +28,14 @@ FACE_COMMANDS: dict[str, str] = {
     "rename": "convapps.cli.face_gallery:rename",
     "export": "convapps.cli.face_gallery:export",
     "import": "convapps.cli.face_gallery:import_",
+    "index": "convapps.cli.face_archive:index",
+    "cluster": "convapps.cli.face_archive:cluster",
+    "people": "convapps.cli.face_archive:people",
+    "name": "convapps.cli.face_archive:name",
+    "find": "convapps.cli.face_archive:find",
+    "merge": "convapps.cli.face_archive:merge",
+    "split": "convapps.cli.face_archive:split",
+    "sheet": "convapps.cli.face_archive:sheet",
 }
 
 
@@ -37,4 +45,5 @@ def face() -> None:
 
     Verification: is this photo the claimed person? d(img1, img2) = ||f(img1) - f(img2)||^2 <= tau.
     Recognition: which of the K enrolled people is this, or "not recognized"?
+    Archive: index every face of a photo folder, group unknown people, name them, find them everywhere.
     """

@@ -8,6 +8,9 @@
 
 Backends share one interface (:class:`Gallery`) and one URL form (see :mod:`convapps.gallery.url`):
 SQLite (default, embedded) and Milvus (Milvus Lite file, or a server).
+
+A photo archive's face index (:class:`~convapps.gallery.archive_base.ArchiveIndex`: unnamed faces by the
+million, grouped into people) opens from the same URL form with :func:`open_archive_index`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 from convapps.embedding_space import EmbeddingSpace
 from convapps.errors import GalleryUnreadableError, InvalidInputError
 from convapps.gallery.ann import HnswParams, IvfParams
+from convapps.gallery.archive_base import ArchiveIndex
 from convapps.gallery.base import Gallery, Identity, Match, Metadata, SearchMode
 from convapps.gallery.url import GalleryUrl, default_gallery_path, parse_gallery_url
 
@@ -31,6 +35,7 @@ __all__ = [
     "Metadata",
     "SearchMode",
     "default_gallery_path",
+    "open_archive_index",
     "open_gallery",
     "parse_gallery_url",
 ]
@@ -80,3 +85,19 @@ def open_gallery(
             gallery.close()
             raise
     return gallery
+
+
+def open_archive_index(url: str | Path, *, space: EmbeddingSpace, create: bool = True) -> ArchiveIndex:
+    """Open (creating if needed) the archive face index at ``url`` for encodings of ``space``.
+
+    ``url``: a path or ``sqlite:///abs.db``. ``create=False``: GalleryUnreadableError when it is missing.
+    """
+    location = parse_gallery_url(url)
+    if not create and location.path is not None and not location.path.exists():
+        raise GalleryUnreadableError(f"there is no archive index at {location}; index a folder first")
+    if location.backend != "sqlite":
+        raise InvalidInputError(f"archive index {location}: only SQLite files hold archive indexes in this version")
+    from convapps.gallery.archive_sqlite import SqliteArchiveIndex
+
+    assert location.path is not None
+    return SqliteArchiveIndex(location.path, space=space)

@@ -12,10 +12,8 @@ from __future__ import annotations
 import contextlib
 import difflib
 import json
-import os
 import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,13 +24,13 @@ from convapps.embedding_space import EmbeddingSpace
 from convapps.errors import (
     ConflictError,
     EmbeddingSpaceMismatchError,
-    GalleryLockedError,
     GalleryUnreadableError,
     NotFoundError,
 )
 from convapps.gallery.ann import AnnIndex, HnswParams, IvfParams, build_ann
 from convapps.gallery.base import Gallery, Identity, Match, SearchMode
 from convapps.gallery.exact import EncodingMatrix
+from convapps.gallery.sqlite_file import SqliteFile, sqlite_errors
 
 FORMAT = "convapps-gallery"
 VERSION = "1"
@@ -53,14 +51,6 @@ _IDENTITY_SQL = (
 )
 
 
-def _create_private_file(path: Path) -> None:
-    """Create ``path`` (and a 0700 parent folder if missing) with mode 0600, unless it exists."""
-    if not path.parent.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-
-
 class SqliteGallery(Gallery):
     """Gallery in one SQLite file. ``lock_timeout_s``: how long a write waits for another writer;
     ``ann``: the approximate index used when ``mode="ann"`` (HNSW by default)."""
@@ -79,51 +69,22 @@ class SqliteGallery(Gallery):
         self.url = str(self.path)
         self.mode = mode
         self._ann_params = ann or HnswParams()
-        self._lock = threading.RLock()
         self._space_cache: EmbeddingSpace | None = None
         self._matrix: EncodingMatrix | None = None
         self._ann: AnnIndex | None = None
         self._data_version = -1
-        if self.path.is_dir():
-            raise GalleryUnreadableError(f"gallery {self.url} is a folder, not a SQLite file")
-        try:
-            _create_private_file(self.path)
-        except OSError as exc:
-            raise GalleryUnreadableError(f"cannot create gallery {self.url}: {exc.strerror}") from exc
+        self._file = SqliteFile(self.path, what=f"gallery {self.url}", lock_timeout_s=lock_timeout_s)
+        self._lock = self._file.lock
+        self._db = self._file.db
         with self._errors("open"):
-            self._db = sqlite3.connect(self.path, timeout=lock_timeout_s, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = FULL")
             self._init_schema()
 
     # ---- plumbing -----------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _errors(self, action: str) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.IntegrityError as exc:
-            raise ConflictError(f"gallery {self.url}: {exc}") from exc
-        except sqlite3.OperationalError as exc:
-            text = str(exc)
-            if "locked" in text or "busy" in text:
-                raise GalleryLockedError(
-                    f"gallery {self.url} is locked by another process (cannot {action}); try again"
-                ) from exc
-            raise GalleryUnreadableError(f"cannot {action} gallery {self.url}: {text}") from exc
-        except sqlite3.DatabaseError as exc:
-            raise GalleryUnreadableError(f"gallery {self.url} is not a readable SQLite file: {exc}") from exc
+    def _errors(self, action: str) -> contextlib.AbstractContextManager[None]:
+        return sqlite_errors(f"gallery {self.url}", action)
 
-    @contextlib.contextmanager
-    def _transaction(self, action: str) -> Iterator[sqlite3.Connection]:
-        with self._lock, self._errors(action):
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _transaction(self, action: str) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return self._file.transaction(action)
 
     def _init_schema(self) -> None:
         tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}

@@ -1,0 +1,179 @@
+"""People in an indexed archive: group its faces, name a group (and enroll it in a gallery), find a
+person's photos by name or by a photo of their face, and review a group as a contact sheet.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from convapps.errors import ConvappsError, InvalidInputError, NotFoundError
+from convapps.face.archive.clustering import ClusterConfig, cluster_encodings
+from convapps.gallery.archive_base import ArchiveIndex, Box, FaceRecord, GroupRecord
+from convapps.gallery.base import Gallery, Identity
+
+MAX_TEMPLATE_FACES = 20
+"""At most this many faces of a named group are enrolled (the sharpest detections first)."""
+
+
+@dataclass(frozen=True)
+class ClusterReport:
+    """One clustering of the unnamed faces: how many faces, groups, and one-face groups."""
+
+    faces: int
+    groups: int
+    singletons: int
+    named_faces: int
+    method: str
+    threshold: float
+
+    def summary(self) -> str:
+        """``2,410 faces -> 611 groups (402 seen once); 88 faces already named kept (linkage 0.55)``."""
+        return (
+            f"{self.faces:,} faces -> {self.groups:,} groups ({self.singletons:,} seen once); "
+            f"{self.named_faces:,} faces of named people kept ({self.method} {self.threshold:g})"
+        )
+
+
+def cluster_index(index: ArchiveIndex, config: ClusterConfig | None = None) -> ClusterReport:
+    """Group every face not in a named group (named groups are kept as they are)."""
+    cfg = config or ClusterConfig()
+    ids, encodings = index.face_encodings(unnamed_only=True)
+    all_ids, _ = index.face_encodings()
+    if len(ids) == 0:
+        return ClusterReport(0, 0, 0, len(all_ids), cfg.method, cfg.cut)
+    labels = cluster_encodings(encodings, cfg)
+    groups = index.assign_groups(ids.tolist(), labels.tolist())
+    singletons = int((np.bincount(labels) == 1).sum())
+    return ClusterReport(len(ids), groups, singletons, len(all_ids) - len(ids), cfg.method, cfg.cut)
+
+
+def resolve_group(index: ArchiveIndex, group: str) -> GroupRecord:
+    """A group by id (``"12"``) or by the name it was given."""
+    groups = index.groups()
+    if group.strip().isdigit():
+        wanted = int(group)
+        for record in groups:
+            if record.id == wanted:
+                return record
+        raise NotFoundError(f"no group {wanted} in archive index {index.url}; 'convapps face people' lists them")
+    gid = index.group_of_name(group)
+    for record in groups:
+        if record.id == gid:
+            return record
+    raise NotFoundError(f"nobody named {group!r} in archive index {index.url}")
+
+
+def name_group(index: ArchiveIndex, group: str, name: str, *, gallery: Gallery | None = None) -> Identity | None:
+    """Name a group; with ``gallery``, also enroll that person from up to :data:`MAX_TEMPLATE_FACES` of
+    the group's faces (best detector scores first), or add them to an already enrolled person of that name."""
+    record = resolve_group(index, group)
+    clean = index.clean_name(name)
+    faces = index.faces(group=record.id, with_encodings=True)
+    index.name_group(record.id, clean)
+    if gallery is None:
+        return None
+    best = sorted(faces, key=lambda f: -f.score)[:MAX_TEMPLATE_FACES]
+    encodings = np.stack([f.embedding for f in best if f.embedding is not None])
+    if clean in gallery.names():
+        return gallery.add_encodings(clean, encodings)
+    return gallery.enroll(clean, encodings, metadata={"source": f"archive {index.url}, group {record.id}"})
+
+
+@dataclass(frozen=True)
+class PhotoHit:
+    """A photo where the person appears, with the box of each of their faces in it (and its distance
+    to the query face when the query was a photo)."""
+
+    photo: str
+    boxes: list[Box]
+    distance: float | None = None
+
+
+def _by_photo(faces: list[FaceRecord], distances: dict[int, float] | None = None) -> list[PhotoHit]:
+    boxes: dict[str, list[Box]] = defaultdict(list)
+    best: dict[str, float] = {}
+    for face in faces:
+        boxes[face.photo].append(face.box)
+        if distances is not None:
+            best[face.photo] = min(best.get(face.photo, np.inf), distances[face.id])
+    if distances is not None:
+        return sorted((PhotoHit(p, b, best[p]) for p, b in boxes.items()), key=lambda h: (h.distance, h.photo))
+    return [PhotoHit(p, b) for p, b in sorted(boxes.items())]
+
+
+def find_by_name(index: ArchiveIndex, name: str) -> list[PhotoHit]:
+    """Every photo where the group named ``name`` appears."""
+    gid = index.group_of_name(name)
+    if gid is None:
+        named = sorted(g.name for g in index.groups() if g.name)
+        hint = f"; named so far: {', '.join(named[:10])}" if named else "; name a group first ('convapps face name')"
+        raise NotFoundError(f"nobody named {name!r} in archive index {index.url}{hint}")
+    return _by_photo(index.faces(group=gid))
+
+
+def find_by_face(index: ArchiveIndex, probe: NDArray[np.float32], *, tau: float) -> list[PhotoHit]:
+    """Every photo with a face within ``tau`` (squared L2, the verification rule) of ``probe``, nearest
+    first; the groups of those faces are followed too, so photos where the person looks less alike than
+    tau are found through their group."""
+    if probe.shape != (index.space.dim,):
+        raise InvalidInputError(f"the probe encoding must have shape ({index.space.dim},), got {probe.shape}")
+    ids, encodings = index.face_encodings()
+    if len(ids) == 0:
+        return []
+    d = ((encodings - probe[None, :]) ** 2).sum(axis=1)
+    close = {int(i): float(v) for i, v in zip(ids, d, strict=True) if v <= tau}
+    all_faces = {f.id: f for f in index.faces()}
+    groups = {all_faces[i].group for i in close if all_faces[i].group is not None}
+    hits = [f for f in all_faces.values() if f.id in close or (f.group is not None and f.group in groups)]
+    distances = {f.id: float(d[np.searchsorted(ids, f.id)]) for f in hits}
+    return _by_photo(hits, distances)
+
+
+def contact_sheet(index: ArchiveIndex, group: str, out: str | Path, *, limit: int = 200, size: int = 112) -> Path:
+    """An HTML page of the group's face crops (``size`` px, up to ``limit``), each captioned with its
+    photo, for review before naming, merging or splitting. Crops are embedded, so the page stands alone."""
+    from PIL import Image
+
+    from convapps.io.images import load_image
+
+    record = resolve_group(index, group)
+    faces = index.faces(group=record.id)[:limit]
+    title = record.name or f"group {record.id}"
+    cells = []
+    for face in faces:
+        try:
+            image = load_image(face.photo)
+        except ConvappsError as exc:  # a photo moved or changed since indexing: show why, keep the sheet
+            cells.append(f'<figure class="missing"><figcaption>{html.escape(face.photo)}: {html.escape(str(exc))}')
+            continue
+        left, top, right, bottom = face.box
+        pad = (right - left) // 4
+        crop = Image.fromarray(image).crop((left - pad, top - pad, right + pad, bottom + pad)).resize((size, size))
+        buffer = io.BytesIO()
+        crop.save(buffer, format="JPEG", quality=85)
+        data = base64.b64encode(buffer.getvalue()).decode()
+        caption = html.escape(f"face {face.id} · {Path(face.photo).name}")
+        cells.append(
+            f'<figure title="{html.escape(face.photo)}"><img src="data:image/jpeg;base64,{data}" '
+            f'width="{size}" height="{size}" alt="face {face.id}"><figcaption>{caption}</figcaption></figure>'
+        )
+    page = f"""<!doctype html><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>body{{font:14px system-ui,sans-serif;margin:1.5em}}figure{{display:inline-block;margin:4px;width:{size}px}}
+figcaption{{font-size:11px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}}img{{border-radius:4px}}</style>
+<h1>{html.escape(title)}: {record.size} face(s)</h1>
+<p>Split wrong faces off with <code>convapps face split FACE_ID ...</code>; name the group with
+<code>convapps face name {record.id} "Name"</code>.</p>
+{"".join(cells)}
+"""
+    target = Path(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(page, encoding="utf-8")
+    return target

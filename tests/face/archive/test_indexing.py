@@ -1,0 +1,60 @@
+"""Indexing a folder of real LFW photos (local engine): every face stored with its photo, unreadable
+files listed and recorded, a second run does nothing, a changed photo is re-indexed and a deleted one
+dropped, never leaving duplicate faces."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from convapps.engine.runners import EngineConfig
+from convapps.face.archive.indexing import index_archive
+from convapps.face.encoders import load_encoder
+from convapps.gallery import open_archive_index
+
+from ..faces_data import lfw
+
+pytestmark = pytest.mark.shared_data
+PEOPLE = [("Colin_Powell", 1), ("Colin_Powell", 2), ("Tony_Blair", 1), ("Tony_Blair", 2), ("Laura_Bush", 1)]
+LOCAL = EngineConfig(kind="local", workers=1)
+
+
+def _archive(shared_data: Path, folder: Path) -> Path:
+    for name, number in PEOPLE:
+        target = folder / name / f"{number}.jpg"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(lfw(shared_data, name, number), target)
+    (folder / "notes.png").write_text("not an image")
+    (folder / "Tony_Blair" / "cut.jpg").write_bytes(lfw(shared_data, "Tony_Blair", 3).read_bytes()[:3000])
+    return folder
+
+
+def test_index_resume_change_and_delete(shared_data: Path, tmp_path: Path) -> None:
+    root = _archive(shared_data, tmp_path / "photos")
+    space = load_encoder(None).space
+    with open_archive_index(tmp_path / "index.db", space=space) as index:
+        report = index_archive(root, index, engine=LOCAL, progress=False)
+        assert (report.found, report.indexed, report.unchanged, report.dropped) == (7, 7, 0, 0)
+        assert sorted(Path(p).name for p, _ in report.unreadable) == ["cut.jpg", "notes.png"]
+        assert any("not an image" in why for _, why in report.unreadable)
+        photos = index.photos()
+        assert len(photos) == 7 and photos[str(root / "notes.png")].error
+        faces = index.faces()
+        assert report.faces == len(faces) >= 5
+        for path, record in photos.items():
+            assert record.n_faces == sum(f.photo == path for f in faces)
+            if not record.error:
+                assert record.n_faces >= 1 and len(record.content_hash) == 64
+        again = index_archive(root, index, engine=LOCAL, progress=False)
+        assert (again.indexed, again.unchanged, again.faces) == (0, 7, 0)
+        # a changed photo is re-indexed (its faces replaced, not added), a deleted one dropped
+        shutil.copy(lfw(shared_data, "Laura_Bush", 2), root / "Colin_Powell" / "1.jpg")
+        (root / "Tony_Blair" / "2.jpg").unlink()
+        third = index_archive(root, index, engine=LOCAL, progress=False)
+        assert (third.found, third.indexed, third.dropped) == (6, 1, 1)
+        faces = index.faces()
+        assert str(root / "Tony_Blair" / "2.jpg") not in {f.photo for f in faces}
+        assert sum(f.photo == str(root / "Colin_Powell" / "1.jpg") for f in faces) == third.faces
+        assert len(faces) == sum(r.n_faces for r in index.photos().values())
