@@ -3,7 +3,7 @@ inference (``ray``: an embedded local Ray by default, or the cluster at ``ray_ad
 
 A worker is built once per process (or Ray actor) by calling ``make_worker()``, which must be picklable
 (a module-level function or a :func:`functools.partial` of one); the worker maps one item to one row,
-a ``dict`` of column values (str, int, float, bytes, None, or lists of numbers). Results come back as
+a ``dict`` of picklable values, returned exactly as the worker built it. Results come back as
 they finish, not in input order. Each worker limits its math libraries (torch, BLAS, OpenMP) to
 ``threads_per_worker`` threads, so N workers use N x threads cores and a machine shared with other jobs
 slows down in proportion instead of spinning idle threads.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import pickle
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -122,9 +123,10 @@ class _RayWorker:
         limit_threads(threads)
         self.worker = make_worker()
 
-    def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
-        rows = [self.worker(item) for item in batch["item"]]
-        return {key: [row[key] for row in rows] for key in rows[0]} if rows else {}
+    def __call__(self, batch: dict[str, Any]) -> dict[str, list[bytes]]:
+        # each row travels pickled, so its values come back exactly (Arrow would turn an all-None column
+        # into NaN and lists into arrays)
+        return {"row": [pickle.dumps(self.worker(_plain(item))) for item in batch["item"]]}
 
 
 def _map_ray(items: Sequence[Any], make_worker: WorkerFactory, config: EngineConfig) -> Iterator[Row]:
@@ -138,33 +140,40 @@ def _map_ray(items: Sequence[Any], make_worker: WorkerFactory, config: EngineCon
     if started_here:
         kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": "ERROR"}
         if config.ray_address is None:
-            kwargs["num_cpus"] = config.n_workers * config.threads_per_worker
+            # one slot beyond the actors' for Ray Data's own tasks (splitting, collecting), or they wait
+            kwargs["num_cpus"] = config.n_workers * config.threads_per_worker + 1
         ray.init(address=config.ray_address, **kwargs)
     try:
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         context.print_on_execution_start = False
-        workers = min(config.n_workers, len(items)) if config.ray_address is None else config.workers
+        # Ray Data reserves half the CPUs per operator by default; on a small machine the actor pool then
+        # waits for slots it can never get. The actors are the only heavy operator here.
+        context.op_resource_reservation_enabled = False
+        if config.ray_address is None or config.workers is not None:
+            workers = min(config.n_workers, len(items))
+        else:  # a cluster: one actor per threads_per_worker of its CPUs
+            cpus = int(ray.cluster_resources().get("CPU", 1))
+            workers = max(1, min(cpus // config.threads_per_worker, len(items)))
         dataset = ray.data.from_items([{"item": item} for item in items], override_num_blocks=min(len(items), 200))
         mapped = dataset.map_batches(
             _RayWorker,
             fn_constructor_args=(make_worker, config.threads_per_worker),
-            concurrency=workers or 1,
+            compute=ray.data.ActorPoolStrategy(size=workers),
             batch_size=config.batch_size,
             num_cpus=config.threads_per_worker,
             batch_format="numpy",
         )
         for batch in mapped.iter_batches(batch_size=None, batch_format="numpy"):
-            columns = list(batch)
-            for i in range(len(batch[columns[0]])):
-                yield {key: _plain(batch[key][i]) for key in columns}
+            for payload in batch["row"]:
+                yield pickle.loads(payload)
     finally:
         if started_here:
             ray.shutdown()
 
 
 def _plain(value: Any) -> Any:
-    """A numpy scalar or array from a Ray batch as the plain Python value the worker returned."""
+    """An item from a Ray batch (a numpy scalar) as the plain Python value it was."""
     if hasattr(value, "tolist"):
         return value.tolist()
     return value

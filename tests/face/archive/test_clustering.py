@@ -18,7 +18,9 @@ def _people(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(16, 128)) / np.sqrt(2 * 128) * 1.2
     sizes = [12, 8, 5, 3, 2, 2] + [1] * 10
-    x = np.concatenate([c + rng.normal(scale=0.15 / np.sqrt(128), size=(n, 128)) for c, n in zip(centres, sizes)])
+    x = np.concatenate(
+        [c + rng.normal(scale=0.15 / np.sqrt(128), size=(n, 128)) for c, n in zip(centres, sizes, strict=True)]
+    )
     truth = np.repeat(np.arange(16), sizes)
     return x.astype(np.float32), truth
 

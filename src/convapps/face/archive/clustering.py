@@ -1,15 +1,18 @@
 """Grouping unnamed faces into people: faces of one person lie close together in the encoding space
 (the lecture's f(x)), so a photo archive's faces can be grouped before anybody is named.
 
-Three methods over the same encodings (distances are Euclidean, ``||f(a) - f(b)||``, dlib's convention
-for clustering; the square of the verification threshold 0.6 is convapps' tau 0.36):
+Three methods over the same encodings:
 
-* ``linkage`` (ours): average-linkage agglomerative clustering on a k-nearest-neighbour graph. Two
-  groups merge while the MEAN distance between their faces (over the graph's edges) is below
-  ``threshold``, so one look-alike pair cannot chain two people together, as it can with single-link
-  methods; the graph keeps memory at O(N k) instead of O(N^2).
-* ``chinese-whispers``: dlib's ``chinese_whispers_clustering`` (the recipe face_recognition users
-  follow): a graph with an edge for every pair closer than ``threshold``, labels spread by majority vote.
+* ``linkage`` (ours): average-linkage agglomerative clustering. Two groups merge while the MEAN
+  squared distance between their faces is below ``threshold``, so one look-alike pair cannot chain two
+  people together as it can with single-link methods. Distances are cohort-normalised as in the open-set
+  decision, ``||a - b||^2 / sqrt(c_a c_b)`` with ``c`` a face's mean squared distance to its nearest
+  members of a fixed background cohort: faces in crowded parts of the space must be closer to merge.
+  Merges are exact and O(D) each (closed form, :func:`average_linkage`) over the candidate pairs of a
+  k-nearest-neighbour graph, so memory is O(N k), not O(N^2).
+* ``chinese-whispers``: dlib's ``chinese_whispers_clustering`` (the recipe face_recognition users follow;
+  Euclidean distances ``||f(a) - f(b)||``, dlib's convention): a graph with an edge for every pair
+  closer than ``threshold``, labels spread by majority vote.
 * ``hdbscan``: density-based clustering (scikit-learn's HDBSCAN); faces it calls noise are one-off faces.
 
 Every method returns one label per face; a face that belongs to nobody else is its own group (a
@@ -30,9 +33,14 @@ from convapps.errors import InvalidInputError
 ClusterMethod = Literal["linkage", "chinese-whispers", "hdbscan"]
 CLUSTER_METHODS: tuple[ClusterMethod, ...] = ("linkage", "chinese-whispers", "hdbscan")
 
-DEFAULT_THRESHOLDS: dict[ClusterMethod, float] = {"linkage": 0.2, "chinese-whispers": 0.5, "hdbscan": 2.0}
-"""Per method: ``linkage`` the cut on the mean SQUARED distance between two groups' faces, ``chinese-whispers`` the edge distance (0.5: dlib's
-example and face_recognition's recipe), ``hdbscan`` the smallest group size (as a float)."""
+DEFAULT_THRESHOLDS: dict[ClusterMethod, float] = {"linkage": 0.825, "chinese-whispers": 0.5, "hdbscan": 2.0}
+"""Per method: ``linkage`` the cut on the mean cohort-normalised squared distance between two groups' faces
+(chosen on LFW View 1 training people: ``benchmarks/bench_face_cluster.py``), ``chinese-whispers`` the edge
+distance (0.5: dlib's example and face_recognition's recipe), ``hdbscan`` the smallest group size."""
+
+PLAIN_LINKAGE_THRESHOLD = 0.26
+"""``linkage`` cut on the plain mean squared distance, for encoders without a background cohort (chosen the
+same way)."""
 
 
 @dataclass(frozen=True)
@@ -99,38 +107,59 @@ def knn_graph(x: NDArray[np.float32], k: int, *, chunk: int = 2048) -> tuple[NDA
     return idx, dist
 
 
-def average_linkage(x: NDArray[np.float32], threshold: float, neighbours: int) -> NDArray[np.int64]:
-    """Average-linkage agglomerative clustering under squared L2, merging the closest pair of groups
-    while their mean pairwise squared distance is at most ``threshold``.
+def cohort_weights(x: NDArray[np.float32], cohort: NDArray[np.float32], n: int) -> NDArray[np.float64]:
+    """``w = c^(-1/2)`` per face, ``c`` = mean of its ``n`` smallest squared distances to the background
+    ``cohort`` (the open-set decision's normalisation: a face in a crowded part of the space gets a
+    larger c, so its distances count for less)."""
+    a, b = x.astype(np.float64), cohort.astype(np.float64)
+    c = np.empty(len(a))
+    for start in range(0, len(a), 2048):
+        block = a[start : start + 2048]
+        d2 = (block**2).sum(1)[:, None] - 2 * block @ b.T + (b**2).sum(1)[None, :]
+        d2 = np.where(d2 < 1e-9, np.inf, d2)  # the very same face (a cohort photo in the archive) is skipped
+        c[start : start + 2048] = np.sort(d2, axis=1)[:, :n].mean(axis=1)
+    return np.asarray(c**-0.5, dtype=np.float64)
 
-    The mean squared distance between the members of groups A and B has a closed form in their
-    centroids mu and spreads s (mean squared distance of a member to its centroid)::
 
-        D(A, B) = 1/(|A||B|) sum_{a in A, b in B} ||a - b||^2 = ||mu_A - mu_B||^2 + s_A + s_B
+def average_linkage(
+    x: NDArray[np.float32], threshold: float, neighbours: int, weights: NDArray[np.float64] | None = None
+) -> NDArray[np.int64]:
+    """Average-linkage agglomerative clustering: merge the closest pair of groups while the mean of
+    ``w_a w_b ||a - b||^2`` over their pairs of faces is at most ``threshold`` (``w = 1``: plain squared L2;
+    :func:`cohort_weights`: cohort-normalised distances ``||a - b||^2 / sqrt(c_a c_b)``).
 
-    so a merge costs O(D) whatever the group sizes. Candidate pairs are the groups joined by an edge of
-    the k-nearest-neighbour graph (a merged group inherits its parts' edges); groups that are not
-    neighbours are far apart and would not merge below a face-identity threshold anyway.
+    The mean has a closed form in three sums per group, ``W = sum w``, ``Q = sum w ||x||^2`` and
+    ``S = sum w x``, since ``||a - b||^2 = ||a||^2 + ||b||^2 - 2 a.b``::
+
+        D(A, B) = (W_B Q_A + W_A Q_B - 2 S_A . S_B) / (|A| |B|)
+
+    so a merge costs O(D) whatever the group sizes, and the sums of a merged group are the sums of its
+    parts. Candidate pairs are the groups joined by an edge of the k-nearest-neighbour graph (a merged
+    group inherits its parts' edges); groups that are not neighbours are far apart and would not merge
+    below a face-identity threshold anyway.
     """
     import heapq
 
     n = len(x)
     idx, _ = knn_graph(x, neighbours)
-    mean = x.astype(np.float64)
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+    a64 = x.astype(np.float64)
+    total_w = w.copy()
+    q = w * (a64**2).sum(axis=1)
+    s_vec = a64 * w[:, None]
     size = np.ones(n)
-    spread = np.zeros(n)
     version = np.zeros(n, dtype=np.int64)
     parent = np.arange(n)
     adjacent: list[set[int]] = [set() for _ in range(n)]
     for i in range(n):
         for j in idx[i]:
-            if i != j:
+            if i != int(j):
                 adjacent[i].add(int(j))
                 adjacent[int(j)].add(i)
 
     def gap(a: int, b: int) -> float:
-        diff = mean[a] - mean[b]
-        return float(diff @ diff + spread[a] + spread[b])
+        pair = total_w[b] * q[a] + total_w[a] * q[b] - 2.0 * float(s_vec[a] @ s_vec[b])
+        return float(pair / (size[a] * size[b]))
 
     heap = [(gap(i, j), i, j, 0, 0) for i in range(n) for j in adjacent[i] if i < j]
     heapq.heapify(heap)
@@ -140,13 +169,10 @@ def average_linkage(x: NDArray[np.float32], threshold: float, neighbours: int) -
             break
         if parent[a] != a or parent[b] != b or version[a] != va or version[b] != vb:
             continue  # stale: one of the two has merged since
-        total = size[a] + size[b]
-        merged = (size[a] * mean[a] + size[b] * mean[b]) / total
-        spread[a] = (
-            size[a] * (spread[a] + ((mean[a] - merged) ** 2).sum())
-            + size[b] * (spread[b] + ((mean[b] - merged) ** 2).sum())
-        ) / total
-        mean[a], size[a] = merged, total
+        total_w[a] += total_w[b]
+        q[a] += q[b]
+        s_vec[a] += s_vec[b]
+        size[a] += size[b]
         parent[b] = a
         version[a] += 1
         for c in adjacent[b]:
@@ -158,9 +184,8 @@ def average_linkage(x: NDArray[np.float32], threshold: float, neighbours: int) -
         adjacent[b] = set()
         for c in adjacent[a]:
             heapq.heappush(heap, (gap(a, c), a, c, int(version[a]), int(version[c])))
-    # follow merges to the surviving group of each face
     root = parent.copy()
-    while True:
+    while True:  # follow merges to the surviving group of each face
         nxt = root[root]
         if (nxt == root).all():
             return root.astype(np.int64)
@@ -181,18 +206,36 @@ def _hdbscan(x: NDArray[np.float32], min_size: int) -> NDArray[np.int64]:
     return np.asarray(HDBSCAN(min_cluster_size=max(2, min_size), copy=True).fit_predict(x), dtype=np.int64)
 
 
-def cluster_encodings(encodings: ArrayLike, config: ClusterConfig | None = None) -> NDArray[np.int64]:
-    """Group labels ``(N,)`` of encodings ``(N, D)``: 0 = the largest group; singletons are groups too."""
+def cluster_encodings(
+    encodings: ArrayLike,
+    config: ClusterConfig | None = None,
+    *,
+    cohort: NDArray[np.float32] | None = None,
+    cohort_n: int = 3,
+) -> NDArray[np.int64]:
+    """Group labels ``(N,)`` of encodings ``(N, D)``: 0 = the largest group; singletons are groups too.
+
+    ``cohort``: background encodings ``(M, D)`` of the encoder (its open-set calibration's); ``linkage``
+    then compares cohort-normalised distances (:func:`cohort_weights`, ``cohort_n`` nearest members),
+    which measured better; without one it uses plain squared distances (:data:`PLAIN_LINKAGE_THRESHOLD`
+    unless a threshold is given). The anchors ignore the cohort.
+    """
     cfg = config or ClusterConfig()
     x = np.ascontiguousarray(np.asarray(encodings, dtype=np.float32))
     if x.ndim != 2 or len(x) == 0:
         raise InvalidInputError(f"encodings must be a non-empty (N, D) array, got shape {x.shape}")
     if not np.isfinite(x).all():
         raise InvalidInputError("encodings contain NaN or infinite values")
+    if cohort is not None and (cohort.ndim != 2 or cohort.shape[1] != x.shape[1] or len(cohort) < cohort_n):
+        raise InvalidInputError(f"the cohort must be (M >= {cohort_n}, {x.shape[1]}), got {cohort.shape}")
     if len(x) == 1:
         return np.zeros(1, dtype=np.int64)
     if cfg.method == "linkage":
-        labels = average_linkage(x, cfg.cut, cfg.neighbours)
+        if cohort is None:
+            cut = PLAIN_LINKAGE_THRESHOLD if cfg.threshold is None else cfg.threshold
+            labels = average_linkage(x, cut, cfg.neighbours)
+        else:
+            labels = average_linkage(x, cfg.cut, cfg.neighbours, cohort_weights(x, cohort, cohort_n))
     elif cfg.method == "chinese-whispers":
         labels = _chinese_whispers(x, cfg.cut)
     else:

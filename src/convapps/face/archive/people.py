@@ -49,7 +49,12 @@ def cluster_index(index: ArchiveIndex, config: ClusterConfig | None = None) -> C
     all_ids, _ = index.face_encodings()
     if len(ids) == 0:
         return ClusterReport(0, 0, 0, len(all_ids), cfg.method, cfg.cut)
-    labels = cluster_encodings(encodings, cfg)
+    from convapps.face.openset import calibration_for
+
+    calibration = calibration_for(index.space.model_id)
+    cohort = None if calibration is None else calibration.cohort
+    n = 3 if calibration is None else calibration.cohort_n
+    labels = cluster_encodings(encodings, cfg, cohort=cohort, cohort_n=n)
     groups = index.assign_groups(ids.tolist(), labels.tolist())
     singletons = int((np.bincount(labels) == 1).sum())
     return ClusterReport(len(ids), groups, singletons, len(all_ids) - len(ids), cfg.method, cfg.cut)

@@ -1,0 +1,68 @@
+"""The batch engine: every item mapped exactly once on local processes and on an embedded Ray, rows of
+mixed column types come back as the worker returned them, each worker is built once and keeps to its
+thread budget, and bad settings are refused."""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+
+import pytest
+
+from convapps.engine.runners import EngineConfig, map_items
+from convapps.errors import InvalidInputError
+
+
+def row_worker(offset: int):  # type: ignore[no-untyped-def]
+    """A worker factory: records its process and thread budget once, then maps items to rows."""
+    import torch
+
+    built = os.getpid()
+    threads = torch.get_num_threads()
+
+    def run(item: int) -> dict[str, object]:
+        time.sleep(0.02)  # long enough that every worker gets items
+        return {
+            "item": item,
+            "value": item * item + offset,
+            "blob": bytes([item % 256]) * 3,
+            "numbers": [item, item + 0.5],
+            "note": None if item % 2 else "even",
+            "pid": built,
+            "threads": threads,
+        }
+
+    return run
+
+
+def _check(rows: list[dict[str, object]], n: int) -> None:
+    assert sorted(r["item"] for r in rows) == list(range(n))  # type: ignore[type-var]
+    by_item = {r["item"]: r for r in rows}
+    assert by_item[3] == {**by_item[3], "value": 10, "blob": b"\x03\x03\x03", "numbers": [3, 3.5], "note": None}
+    assert by_item[4]["note"] == "even" and all(r["threads"] == 1 for r in rows)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_local_engine(workers: int) -> None:
+    config = EngineConfig(kind="local", workers=workers)
+    rows = list(map_items(list(range(25)), functools.partial(row_worker, 1), config))
+    _check(rows, 25)
+    assert len({r["pid"] for r in rows}) == workers  # one worker built per process
+
+
+def test_ray_engine() -> None:
+    config = EngineConfig(kind="ray", workers=2, batch_size=4)
+    rows = list(map_items(list(range(12)), functools.partial(row_worker, 1), config))
+    _check(rows, 12)
+    assert 1 <= len({r["pid"] for r in rows}) <= 2 and os.getpid() not in {r["pid"] for r in rows}
+    assert list(map_items([], functools.partial(row_worker, 1), config)) == []
+
+
+def test_bad_settings() -> None:
+    with pytest.raises(InvalidInputError, match="engine must be"):
+        EngineConfig(kind="spark")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="workers"):
+        EngineConfig(workers=0)
+    with pytest.raises(InvalidInputError, match="Ray address"):
+        EngineConfig(kind="local", ray_address="auto")
