@@ -143,6 +143,9 @@ def _map_ray(items: Sequence[Any], make_worker: WorkerFactory, config: EngineCon
             # one slot beyond the actors' for Ray Data's own tasks (splitting, collecting), or they wait
             kwargs["num_cpus"] = config.n_workers * config.threads_per_worker + 1
         ray.init(address=config.ray_address, **kwargs)
+    import logging
+
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # our own progress bar reports progress
     try:
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
