@@ -16,11 +16,9 @@ This module holds the value types and the :class:`ArchiveIndex` contract; backen
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Self
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,6 +26,7 @@ from numpy.typing import NDArray
 from convapps.embedding_space import EmbeddingSpace
 from convapps.errors import InvalidInputError
 from convapps.gallery.base import as_encodings
+from convapps.gallery.closing import ClosingStore
 from convapps.gallery.names import validate_name
 
 Box = tuple[int, int, int, int]
@@ -95,7 +94,7 @@ class NewFaces:
         return NewFaces([tuple(int(v) for v in b) for b in self.boxes], [float(s) for s in self.scores], encodings)  # type: ignore[misc]
 
 
-class ArchiveIndex(ABC):
+class ArchiveIndex(ClosingStore):
     """The contract every archive backend keeps (see module doc). Use as a context manager."""
 
     url: str
@@ -167,16 +166,3 @@ class ArchiveIndex(ABC):
     def clean_name(name: str) -> str:
         """The validated display form of a person's name."""
         return validate_name(name)
-
-    # ---- lifecycle ----------------------------------------------------------------------------
-    @abstractmethod
-    def close(self) -> None:
-        """Release the connection."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()

@@ -13,17 +13,17 @@ This module holds the value types and :class:`Gallery`, an abstract base that va
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Literal, Self
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from convapps.embedding_space import EmbeddingSpace
 from convapps.errors import EmbeddingSpaceMismatchError, InvalidInputError
+from convapps.gallery.closing import ClosingStore
 from convapps.gallery.names import (
     MAX_NAME_LENGTH,
     check_batch_distinct,
@@ -80,7 +80,7 @@ def as_encodings(encodings: ArrayLike, dim: int, *, what: str = "encodings") -> 
     return np.ascontiguousarray(arr)
 
 
-class Gallery(ABC):
+class Gallery(ClosingStore):
     """A store of identities and their encodings, searchable by nearest encoding.
 
     Open one with :func:`convapps.gallery.open_gallery`. Writes are atomic per call: an enroll,
@@ -222,19 +222,6 @@ class Gallery(ABC):
 
     @abstractmethod
     def _search(self, queries: NDArray[np.float32], k: int) -> list[list[Match]]: ...
-
-    # ---- lifetime -----------------------------------------------------------------------------
-    @abstractmethod
-    def close(self) -> None:
-        """Release the connection; further calls are invalid."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r}, mode={self.mode!r})"
