@@ -32,10 +32,16 @@ def _default_index() -> Path:
 
 
 def _open_index(url: str | None, model: str | None = None, *, create: bool = False) -> Any:
-    from convapps.face.encoders import load_encoder
     from convapps.gallery import open_archive_index
 
-    space = load_encoder(model).space
+    if model is None:  # the default encoder's space comes from the registry: no weights to load
+        from convapps.models.registry import DLIB_RESNET
+
+        space = DLIB_RESNET.space
+    else:
+        from convapps.face.encoders import load_encoder
+
+        space = load_encoder(model).space
     return open_archive_index(url or _default_index(), space=space, create=create)
 
 
@@ -123,8 +129,9 @@ def cluster(index_url: str | None, method: str, threshold: float | None) -> None
 def people(index_url: str | None, min_size: int, as_json: bool) -> None:
     """List the groups (people) of the archive, largest first, with a representative face."""
     with _open_index(index_url) as store:
-        groups = [g for g in store.groups() if g.size >= min_size]
-        hidden = sum(1 for g in store.groups() if g.size < min_size)
+        every = store.groups()
+    groups = [g for g in every if g.size >= min_size]
+    hidden = len(every) - len(groups)
     if as_json:
         rows = [
             {

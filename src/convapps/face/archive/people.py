@@ -46,9 +46,9 @@ def cluster_index(index: ArchiveIndex, config: ClusterConfig | None = None) -> C
     """Group every face not in a named group (named groups are kept as they are)."""
     cfg = config or ClusterConfig()
     ids, encodings = index.face_encodings(unnamed_only=True)
-    all_ids, _ = index.face_encodings()
+    named = sum(p.n_faces for p in index.photos().values()) - len(ids)  # no second read of every encoding
     if len(ids) == 0:
-        return ClusterReport(0, 0, 0, len(all_ids), cfg.method, cfg.cut)
+        return ClusterReport(0, 0, 0, named, cfg.method, cfg.cut)
     from convapps.face.openset import calibration_for
 
     calibration = calibration_for(index.space.model_id)
@@ -57,7 +57,7 @@ def cluster_index(index: ArchiveIndex, config: ClusterConfig | None = None) -> C
     labels = cluster_encodings(encodings, cfg, cohort=cohort, cohort_n=n)
     groups = index.assign_groups(ids.tolist(), labels.tolist())
     singletons = int((np.bincount(labels) == 1).sum())
-    return ClusterReport(len(ids), groups, singletons, len(all_ids) - len(ids), cfg.method, cfg.cut)
+    return ClusterReport(len(ids), groups, singletons, named, cfg.method, cfg.cut)
 
 
 def resolve_group(index: ArchiveIndex, group: str) -> GroupRecord:
