@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from convapps.errors import InvalidInputError, NoFaceError
 from convapps.face.pipeline import FaceConfig, FacePipeline, auto_upsample, default_pipeline
@@ -23,6 +24,36 @@ def test_auto_upsample_policy() -> None:
     assert auto_upsample(100, 100) == 2
     assert auto_upsample(4000, 3000) == 0
     assert auto_upsample(10, 10) == 3  # capped
+
+
+def test_auto_upsample_floor_and_pixel_budget() -> None:
+    # a floor in pixels: 40 px faces need one doubling to reach the 80 px window, 28 px two
+    assert auto_upsample(250, 250, min_face_px=40) == 1
+    assert auto_upsample(250, 250, min_face_px=28) == 2
+    assert auto_upsample(250, 250, min_face_px=200) == 0  # the fraction rule already asks for less
+    # the budget: 1000 x 1000 may be scanned at 4 MP (1 step) within 5 MP, not at 16 MP
+    assert auto_upsample(1000, 1000, min_face_px=28, max_pixels=5_000_000) == 1
+    assert auto_upsample(1000, 1000, min_face_px=28, max_pixels=16_000_000) == 2
+    assert auto_upsample(3000, 4000, min_face_px=28, max_pixels=16_000_000) == 0
+
+
+def test_min_face_px_finds_the_small_face_beside_large_ones(shared_data) -> None:  # type: ignore[no-untyped-def]
+    # a group photo: two full-size LFW faces and one shrunk to a third (its face ~35 px): the single-photo
+    # default stops once the big faces are found; a 28 px floor adds a pass that finds the small one too
+    people = [("Aaron_Peirsol", 250), ("Abel_Pacheco", 250), ("Tony_Blair", 84)]
+    canvas = np.full((250, 600, 3), 118, np.uint8)
+    x = 0
+    for name, side in people:
+        tile = np.asarray(Image.fromarray(load_image(lfw(shared_data, name, 1))).resize((side, side)))
+        canvas[125 - side // 2 : 125 - side // 2 + side, x : x + side] = tile
+        x += side + 8
+    default = FacePipeline(FaceConfig(), default_pipeline().encoder).detect(canvas)
+    floored = FacePipeline(FaceConfig(min_face_px=28), default_pipeline().encoder).detect(canvas)
+    assert len(default) == 2
+    assert len(floored) == 3
+    small = floored[-1]  # largest first: the small face is last, inside the third tile
+    assert small.box[0] >= 508 and small.box[2] - small.box[0] < 50
+    assert {f.box for f in default} <= {f.box for f in floored}  # the big faces are the same boxes
 
 
 def test_config_rejects_bad_values() -> None:

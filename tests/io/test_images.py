@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import tracemalloc
 import zlib
@@ -40,6 +41,35 @@ def test_supported_formats_load_as_rgb_uint8(tmp_path: Path, fmt: str) -> None:
     assert out.shape == (12, 20, 3) and out.dtype == np.uint8
     if fmt != "JPEG":
         np.testing.assert_array_equal(out, pixels)
+
+
+def _heic_bytes(pixels: np.ndarray) -> bytes:
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="HEIF", quality=95)
+    return out.getvalue()
+
+
+def test_heic_phone_photos_load_as_rgb(tmp_path: Path) -> None:
+    y, x = np.mgrid[0:64, 0:96]
+    pixels = np.stack([x * 2, y * 3, x + y], axis=-1).astype(np.uint8)  # smooth: HEIC keeps it closely
+    path = tmp_path / "IMG_0001.HEIC"
+    path.write_bytes(_heic_bytes(pixels))
+    out = load_image(path)
+    assert out.shape == (64, 96, 3) and out.dtype == np.uint8
+    assert np.abs(out.astype(int) - pixels).mean() < 3  # lossy, but the same picture
+    assert load_image(path, max_side=48).shape == (32, 48, 3)
+
+
+def test_truncated_heic_is_refused_in_one_line(tmp_path: Path) -> None:
+    data = _heic_bytes(noise(64, 64))
+    path = tmp_path / "cut.heic"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(TruncatedImageError, match=r"cut\.heic: file is truncated") as info:
+        load_image(path)
+    assert "\n" not in str(info.value)
 
 
 def test_format_is_sniffed_from_content_not_extension(tmp_path: Path) -> None:

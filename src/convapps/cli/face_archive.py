@@ -64,6 +64,13 @@ def _open_index(url: str | None, model: str | None = None, *, create: bool = Fal
     show_default=True,
     help="Math threads inside each worker (1 keeps a shared machine responsive).",
 )
+@click.option(
+    "--min-face",
+    type=click.IntRange(10, 400),
+    default=None,
+    metavar="PX",
+    help="Smallest face to find, in pixels [28; 40 is ~4x faster on photos under 4 MP, 80 faster still].",
+)
 @click.option("--model", default=None, metavar="PATH", help="A face model from 'convapps face train' [dlib ResNet].")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def index(
@@ -73,6 +80,7 @@ def index(
     ray_address: str | None,
     workers: int | None,
     threads_per_worker: int,
+    min_face: int | None,
     model: str | None,
     quiet: bool,
 ) -> None:
@@ -85,13 +93,16 @@ def index(
         convapps face index ~/Pictures --index archive.db
         convapps face index /data/photos --index archive.db --ray-address auto
     """
-    from convapps.engine.runners import EngineConfig
-    from convapps.face.archive.indexing import index_archive
+    import dataclasses
 
+    from convapps.engine.runners import EngineConfig
+    from convapps.face.archive.indexing import ARCHIVE_FACE_CONFIG, index_archive
+
+    faces = ARCHIVE_FACE_CONFIG if min_face is None else dataclasses.replace(ARCHIVE_FACE_CONFIG, min_face_px=min_face)
     kind = "ray" if ray_address else engine
     config = EngineConfig(kind=kind, workers=workers, threads_per_worker=threads_per_worker, ray_address=ray_address)  # type: ignore[arg-type]
     with _open_index(index_url, model, create=True) as store:
-        report = index_archive(archive, store, model=model, engine=config, progress=not quiet)
+        report = index_archive(archive, store, config=faces, model=model, engine=config, progress=not quiet)
     click.echo(f"{report.summary()} -> {store.url}")
     for path, why in report.unreadable[:20]:
         click.echo(f"skipped {why if path in why else f'{path}: {why}'}", err=True)

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from convapps.errors import ConvappsError, InvalidInputError, NotFoundError
 from convapps.face.pipeline import Box, FaceConfig, FacePipeline
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"})
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".heic", ".heif"})
 
 
 @dataclass(frozen=True)

@@ -35,12 +35,17 @@ from convapps.errors import InvalidInputError
 from convapps.face.lfw import IMAGES_DIR, FaceImage, check_lfw_root
 from convapps.face.pipeline import FaceConfig, FacePipeline
 
-DETECTION_FIELDS = ("detector", "upsample", "min_face_fraction", "retry_upsample")
+DETECTION_FIELDS = ("detector", "upsample", "min_face_fraction", "retry_upsample", "min_face_px", "max_detect_pixels")
+_KEYED_SINCE_V1 = {"min_face_px": 0, "max_detect_pixels": 16_000_000}
+"""Detection fields added after the first cache format: in the key only when not at these defaults, so
+caches made before them stay valid."""
 CHIP_SHAPE = (150, 150, 3)
 
 
 def _detection_key(config: FaceConfig) -> str:
-    return repr(tuple(getattr(config, name) for name in DETECTION_FIELDS))
+    values = [getattr(config, name) for name in DETECTION_FIELDS if name not in _KEYED_SINCE_V1]
+    extra = [(name, getattr(config, name)) for name, old in _KEYED_SINCE_V1.items() if getattr(config, name) != old]
+    return repr(tuple(values + extra))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,12 @@ smaller than 80 px is found only after upsampling the image (each step doubles i
 auto policy upsamples just enough that a face covering ``min_face_fraction`` of the shorter side reaches
 80 px (0 steps for a 250 px LFW photo, 1 step below ~240 px), and retries one step higher when nothing
 was found, so small faces are still found while most photos pay for one cheap pass.
+
+Group photos need more: a small face beside larger ones is not "nothing found", so the retry never
+fires for it. ``min_face_px`` sets the smallest face to find in pixels whatever the photo (the photo
+archive uses 40 px: below that dlib's ResNet encodings stop telling people apart, see
+``benchmarks/bench_face_small.py``), and the auto policy upsamples until that face reaches the detector's
+window too, within ``max_detect_pixels`` (each step quadruples the pixels scanned).
 """
 
 from __future__ import annotations
@@ -44,6 +50,10 @@ class FaceConfig:
         upsample: detector upsampling steps, or ``"auto"`` (chosen per image size, see module doc).
         min_face_fraction: for ``"auto"``: smallest face to find, as a fraction of the shorter side.
         retry_upsample: for ``"auto"``: when nothing is found, retry once with one more step.
+        min_face_px: for ``"auto"``: also find faces down to this side in pixels, whatever the photo's size
+            (0 = only the ``min_face_fraction`` rule). Photo archives use 40.
+        max_detect_pixels: for ``"auto"``: upsampling stops before the scanned image exceeds this many
+            pixels (16 MP: a 1000x1000 photo may be upsampled twice, a 12 MP one not at all).
         jitters: dlib jitters per chip (0 = none; 10 costs 10x the encoding time).
         flip: average the encodings of the chip and its mirror image (test-time augmentation, 2x cost).
         fallback_whole_image: when no face is found, treat the whole image as the face box (the LFW
@@ -54,6 +64,8 @@ class FaceConfig:
     upsample: int | Literal["auto"] = "auto"
     min_face_fraction: float = 1 / 3
     retry_upsample: bool = True
+    min_face_px: int = 0
+    max_detect_pixels: int = 16_000_000
     jitters: int = 0
     flip: bool = True
     fallback_whole_image: bool = False
@@ -67,6 +79,10 @@ class FaceConfig:
             raise InvalidInputError(f"min_face_fraction must be in (0, 1], got {self.min_face_fraction}")
         if self.jitters < 0:
             raise InvalidInputError(f"jitters must be >= 0, got {self.jitters}")
+        if self.min_face_px < 0 or self.max_detect_pixels < 1:
+            raise InvalidInputError(
+                f"min_face_px must be >= 0 and max_detect_pixels >= 1, got {self.min_face_px}, {self.max_detect_pixels}"
+            )
 
 
 LIBRARY_CONFIG = FaceConfig(upsample=1, retry_upsample=False, flip=False, jitters=0)
@@ -101,10 +117,26 @@ class FaceEncoding:
     detected: bool = True
 
 
-def auto_upsample(height: int, width: int, *, min_face_fraction: float = 1 / 3) -> int:
-    """Upsampling steps so that a face of ``min_face_fraction`` x shorter side reaches 80 px (0..3)."""
-    face = max(1.0, min_face_fraction * min(height, width))
-    return int(min(3, max(0, math.ceil(math.log2(HOG_WINDOW / face) - 1e-9))))
+def auto_upsample(
+    height: int,
+    width: int,
+    *,
+    min_face_fraction: float = 1 / 3,
+    min_face_px: int = 0,
+    max_pixels: int | None = None,
+) -> int:
+    """Upsampling steps (0..3) so that the smallest face to find reaches the detector's 80 px window.
+
+    The smallest face is ``min_face_fraction`` x the shorter side, or ``min_face_px`` when that is smaller
+    (and not 0); steps stop before ``height * width * 4**steps`` exceeds ``max_pixels``.
+    """
+    face = min_face_fraction * min(height, width)
+    if min_face_px > 0:
+        face = min(face, float(min_face_px))
+    steps = int(min(3, max(0, math.ceil(math.log2(HOG_WINDOW / max(1.0, face)) - 1e-9))))
+    while max_pixels is not None and steps > 0 and height * width * 4**steps > max_pixels:
+        steps -= 1
+    return steps
 
 
 class FacePipeline:
@@ -135,6 +167,34 @@ class FacePipeline:
         shape = self._landmarks(rgb, rect)
         return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
 
+    def _detect_auto(self, image: NDArray[np.uint8]) -> list[tuple[Any, float]]:
+        """The auto policy (module doc): the cheap pass for faces of ``min_face_fraction``, then, when
+        ``min_face_px`` needs more steps, one pass per further step whose new faces (not overlapping those
+        already found) are added; one more step when nothing at all was found; all within ``max_detect_pixels``."""
+        config = self.config
+        height, width = image.shape[:2]
+        budget = config.max_detect_pixels
+        steps = auto_upsample(height, width, min_face_fraction=config.min_face_fraction, max_pixels=budget)
+        found = self._run_detector(image, steps)
+        if config.min_face_px > 0:
+            small = auto_upsample(
+                height,
+                width,
+                min_face_fraction=config.min_face_fraction,
+                min_face_px=config.min_face_px,
+                max_pixels=budget,
+            )
+            for more in range(steps + 1, small + 1):  # each octave gets its own pass: a single deep pass
+                found += [  # misses faces just above the window of the shallower passes
+                    (rect, score)
+                    for rect, score in self._run_detector(image, more)
+                    if all(_overlap(rect, kept) < 0.3 for kept, _ in found)
+                ]
+            steps = max(steps, small)
+        if not found and config.retry_upsample and steps < 3 and height * width * 4 ** (steps + 1) <= budget:
+            found = self._run_detector(image, steps + 1)
+        return found
+
     def detect(self, rgb: NDArray[np.uint8], *, upsample: int | None = None) -> list[DetectedFace]:
         """All faces in an RGB uint8 ``(H, W, 3)`` image, largest first (box, score, 5 landmarks).
 
@@ -144,10 +204,7 @@ class FacePipeline:
         if upsample is not None:
             found = self._run_detector(image, upsample)
         elif self.config.upsample == "auto":
-            steps = auto_upsample(height, width, min_face_fraction=self.config.min_face_fraction)
-            found = self._run_detector(image, steps)
-            if not found and self.config.retry_upsample and steps < 3:
-                found = self._run_detector(image, steps + 1)
+            found = self._detect_auto(image)
         else:
             found = self._run_detector(image, self.config.upsample)
         faces = []
@@ -238,6 +295,13 @@ class FacePipeline:
             n_faces=len(faces),
             detected=face.detected,
         )
+
+
+def _overlap(a: Any, b: Any) -> float:
+    """Intersection over union of two dlib rectangles."""
+    inter = a.intersect(b).area() if a.intersect(b).width() > 0 and a.intersect(b).height() > 0 else 0
+    union = a.area() + b.area() - inter
+    return float(inter) / union if union > 0 else 0.0
 
 
 def _check_rgb(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:

@@ -1,6 +1,7 @@
 """Safe image loading, used by every part of convapps that reads a picture.
 
-``load_image`` accepts JPEG, PNG, WebP, BMP and TIFF (recognised by content, never by extension),
+``load_image`` accepts JPEG, PNG, WebP, BMP, TIFF and HEIC/HEIF (phone photos; through the
+``pillow-heif`` wheel, registered on first use) recognised by content, never by extension, and
 applies the EXIF orientation, converts every pixel mode (grayscale, palette, RGBA, CMYK, 16-bit) to
 RGB uint8 ``(H, W, 3)``, and refuses with a one-line :class:`~convapps.errors.ImageError` naming the file:
 non-images, truncated files and images over a pixel limit or a byte budget (decompression bombs: both
@@ -13,6 +14,7 @@ decoded directly at a reduced scale (libjpeg's DCT scaling), so no more than nee
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import warnings
@@ -47,8 +49,8 @@ _TRANSPOSE = {
     8: Image.Transpose.ROTATE_90,
 }
 
-SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "BMP", "TIFF"})
-"""PIL format names accepted (MPO is the multi-picture JPEG written by many cameras)."""
+SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "BMP", "TIFF", "HEIF"})
+"""PIL format names accepted (MPO is the multi-picture JPEG written by many cameras; HEIF holds HEIC)."""
 
 ImageSource = str | Path | bytes | BinaryIO
 
@@ -61,7 +63,18 @@ def _describe(source: ImageSource, name: str | None) -> str:
     return "<uploaded image>"
 
 
+@functools.cache
+def _register_heif() -> None:
+    """Teach PIL to open HEIC/HEIF (once per process; a no-op when pillow-heif is missing)."""
+    try:
+        from pillow_heif import register_heif_opener  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:  # pragma: no cover - pillow-heif is a dependency
+        return
+    register_heif_opener(thumbnails=False)
+
+
 def _open(source: ImageSource) -> Image.Image:
+    _register_heif()
     if isinstance(source, bytes):
         return Image.open(io.BytesIO(source))
     if isinstance(source, str | Path):
@@ -152,7 +165,7 @@ def load_image(
         name: how to name the image in errors (default: the path, or ``<uploaded image>``).
 
     Raises:
-        NotAnImageError: not an image, or a format other than JPEG/PNG/WebP/BMP/TIFF.
+        NotAnImageError: not an image, or a format other than JPEG/PNG/WebP/BMP/TIFF/HEIC.
         TruncatedImageError: the file ends before its pixel data does.
         ImageTooLargeError: more than ``max_pixels`` pixels or ``max_bytes`` decoded bytes.
     """
@@ -196,7 +209,9 @@ def _decode(
     img: Image.Image, label: str, *, max_pixels: int, max_bytes: int, max_side: int | None
 ) -> NDArray[np.uint8]:
     if img.format not in SUPPORTED_FORMATS:
-        raise NotAnImageError(f"{label}: {img.format} images are not supported (use JPEG, PNG, WebP, BMP or TIFF)")
+        raise NotAnImageError(
+            f"{label}: {img.format} images are not supported (use JPEG, PNG, WebP, BMP, TIFF or HEIC)"
+        )
     _check_size(img, label, max_pixels=max_pixels, max_bytes=max_bytes)
     width, height = img.size
     if width < 1 or height < 1:
@@ -206,12 +221,11 @@ def _decode(
         img.draft("RGB", (max(1, round(width * scale)), max(1, round(height * scale))))
     try:
         img.load()
-    except OSError as err:
-        if "truncated" in str(err).lower() or "broken data stream" in str(err).lower():
+    except (OSError, ValueError, SyntaxError) as err:
+        reason = " ".join(str(err).split())  # one line, whatever the decoder said
+        if any(cut in reason.lower() for cut in ("truncated", "broken data stream", "end of file")):
             raise TruncatedImageError(f"{label}: file is truncated (incomplete image data)") from err
-        raise NotAnImageError(f"{label}: image data cannot be decoded ({err})") from err
-    except (ValueError, SyntaxError) as err:
-        raise NotAnImageError(f"{label}: image data cannot be decoded ({err})") from err
+        raise NotAnImageError(f"{label}: image data cannot be decoded ({reason})") from err
     high_bit = img.mode in HIGH_BIT_MODES
     upright = _high_bit_to_gray(img) if high_bit else ImageOps.exif_transpose(img)
     if max_side is not None and max(upright.size) > max_side:

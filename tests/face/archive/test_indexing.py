@@ -58,3 +58,22 @@ def test_index_resume_change_and_delete(shared_data: Path, tmp_path: Path) -> No
         assert str(root / "Tony_Blair" / "2.jpg") not in {f.photo for f in faces}
         assert sum(f.photo == str(root / "Colin_Powell" / "1.jpg") for f in faces) == third.faces
         assert len(faces) == sum(r.n_faces for r in index.photos().values())
+
+
+def test_heic_photo_is_indexed_like_its_jpeg(shared_data: Path, tmp_path: Path) -> None:
+    from PIL import Image
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    root = tmp_path / "phone"
+    root.mkdir()
+    shutil.copy(lfw(shared_data, "Laura_Bush", 1), root / "IMG_0001.jpg")
+    Image.open(lfw(shared_data, "Laura_Bush", 1)).save(root / "IMG_0002.HEIC", format="HEIF", quality=90)
+    with open_archive_index(tmp_path / "index.db", space=load_encoder(None).space) as index:
+        report = index_archive(root, index, engine=LOCAL, progress=False)
+        assert (report.indexed, report.faces, report.unreadable) == (2, 2, [])
+        faces = index.faces(with_encodings=True)
+    jpeg, heic = sorted(faces, key=lambda f: f.photo)
+    assert heic.photo.endswith(".HEIC")
+    assert jpeg.embedding is not None and heic.embedding is not None
+    assert float(((jpeg.embedding - heic.embedding) ** 2).sum()) < 0.02  # same face, same person, tiny codec loss

@@ -27,8 +27,12 @@ from convapps.face.batch import IMAGE_SUFFIXES
 from convapps.face.pipeline import FaceConfig, FacePipeline
 from convapps.gallery.archive_base import ArchiveIndex, NewFaces, PhotoRecord
 
-ARCHIVE_FACE_CONFIG = FaceConfig()
-"""How faces are found and encoded in archive photos: the default pipeline, every face."""
+ARCHIVE_MIN_FACE_PX = 28
+"""Smallest face an archive looks for: dlib's ResNet still verifies LFW pairs at 0.987 with 30 px faces and
+falls to 0.94 at 20 px (``benchmarks/bench_face_small.py``, part 2)."""
+ARCHIVE_FACE_CONFIG = FaceConfig(min_face_px=ARCHIVE_MIN_FACE_PX)
+"""How faces are found and encoded in archive photos: the default pipeline, every face, every face down to
+``ARCHIVE_MIN_FACE_PX`` even beside larger ones (group photos), within 16 MP scanned per pass."""
 
 
 @dataclass(frozen=True)
