@@ -1,6 +1,6 @@
 """Indexing throughput: ``convapps face index`` through Ray Data (embedded local Ray) against our plain
-multi-process encoder (``face.batch.encode_images``, the same pipeline, every face) on the same folder,
-in one run, alternating.
+multi-process encoder (``face.batch.encode_images``, the same pipeline and archive face config, every
+face) on the same folder, in one run, alternating.
 
 The folder: the first ``--images`` LFW photos (sorted by person), read in place. Each Ray run starts
 from a fresh index and includes Ray's start-up, as a user's command does; the local-engine run of
@@ -33,10 +33,12 @@ def folder_of(n: int, into: Path) -> Path:
 
 
 def plain(paths: list[Path], workers: int) -> float:
+    from convapps.face.archive.indexing import ARCHIVE_FACE_CONFIG
     from convapps.face.batch import encode_images
 
     started = time.perf_counter()
-    faces = sum(len(r.boxes) for r in encode_images(paths, workers=workers, progress=False))
+    results = encode_images(paths, config=ARCHIVE_FACE_CONFIG, workers=workers, progress=False)
+    faces = sum(len(r.boxes) for r in results)
     seconds = time.perf_counter() - started
     rate = len(paths) / seconds
     print(f"  plain multi-process encoder: {rate:.2f} img/s ({faces} faces, {seconds:.1f} s)", flush=True)
