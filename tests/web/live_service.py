@@ -39,12 +39,14 @@ def lfw_photo(shared_data: Path, person: str, n: int) -> Path:
 
 
 @contextmanager
-def live_service(tmp: Path) -> Iterator[tuple[str, str]]:
-    """Start the service with its state in ``tmp/state`` and gallery ``tmp/gallery.db``; yields (url, first key)."""
+def live_service(tmp: Path, env: dict[str, str] | None = None) -> Iterator[tuple[str, str]]:
+    """Start the service with its state in ``tmp/state`` and gallery ``tmp/gallery.db`` (and ``env`` added to
+    its environment); yields (url, first key)."""
     port = free_port()
     command = [sys.executable, "-m", "convapps.cli.main", "serve", "--port", str(port), "--first-run"]
     command += ["--state-dir", str(tmp / "state"), "--gallery", f"sqlite:///{tmp / 'gallery.db'}"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    environment = {**os.environ, **(env or {})}
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment)
     url, key, deadline = f"http://127.0.0.1:{port}", None, time.monotonic() + 90
     try:
         while key is None and time.monotonic() < deadline:

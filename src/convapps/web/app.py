@@ -62,6 +62,10 @@ def build_services(settings: WebSettings, modules: list[tuple[str, Any]]) -> Ser
     )
     for name, module in modules:
         services.add_feature(name, module.build(settings))
+    if any(name == "faces" for name, _ in modules):  # the archive names people into the face desk's gallery
+        from convapps.web.features.archive import ArchiveDesk
+
+        services.archive = ArchiveDesk(settings)
     return services
 
 
@@ -82,7 +86,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app = FastAPI(
         title="convapps",
         version=__version__,
-        summary="Face recognition desk, style studio and top-patches viewer over the convapps library.",
+        summary="Face recognition desk, photo archive, style studio and top-patches viewer over the convapps library.",
         description=(
             "Every route except `GET /api/health` needs an API key: `Authorization: Bearer cvk_...` "
             "(create one with `convapps serve keys create NAME`). Uploads are multipart files; images "
@@ -100,9 +104,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     for _, module in modules:
         app.include_router(module.router)
     if any(name == "faces" for name, _ in modules):
-        from convapps.web.routers import live
+        from convapps.web.routers import archive, live
 
         app.include_router(live.router)
+        app.include_router(archive.router)
 
     @app.get("/api/openapi.json", tags=["service"], summary="The OpenAPI description of this API")
     def openapi(key: KeyDep) -> dict[str, Any]:
@@ -118,12 +123,13 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
 
 
 def _private_paths(settings: WebSettings) -> tuple[str, ...]:
-    """Server paths that error messages must not show (the state folder, the gallery, home)."""
+    """Server paths that error messages must not show (the state folder, the gallery, the archive index, home)."""
     state = settings.state_dir
     paths = {str(state), str(state.expanduser().resolve()), str(Path.home())}
-    gallery = settings.gallery_url.split("://", 1)[-1]
-    if gallery:
-        paths |= {gallery, str(Path(gallery).parent)}
+    for store in (settings.gallery_url, settings.archive_index_url):
+        location = store.split("://", 1)[-1]
+        if location:
+            paths |= {location, str(Path(location).parent)}
     return tuple(sorted(p for p in paths if len(p) > 1))
 
 

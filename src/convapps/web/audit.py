@@ -15,7 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-AuditAction = Literal["enroll", "rename", "remove", "verify", "identify", "authenticate"]
+AuditAction = Literal[
+    "enroll", "rename", "remove", "verify", "identify", "authenticate", "archive-name", "archive-merge"
+]
 Outcome = Literal["ok", "refused", "failed"]
 
 DetailValue = str | int | float | bool | None | list[str]

@@ -194,3 +194,104 @@ class ThresholdInfo(BaseModel):
     identify_calibrated: bool
     identify_far: float
     gallery_size: int
+
+
+class ArchiveTotals(BaseModel):
+    """What the whole archive index holds."""
+
+    photos: int = Field(description="readable photos indexed")
+    faces: int
+    groups: int = Field(description="groups of faces (people), named or not")
+    named: int = Field(description="groups with a name")
+    ungrouped: int = Field(description="faces not grouped yet (run 'convapps face cluster')")
+
+
+class ArchiveGroup(BaseModel):
+    """A group of faces of the archive: one person, named or not yet."""
+
+    id: int
+    size: int = Field(description="faces in the group")
+    name: str | None = Field(description="null until the group is named")
+    representative: int | None = Field(description="the face nearest the group's mean encoding")
+    sample: list[int] = Field(description="up to 4 face ids to show, the representative first")
+
+
+class ArchiveGroupPage(BaseModel):
+    """One page of the groups, largest first, and the totals of the whole index."""
+
+    groups: list[ArchiveGroup]
+    count: int = Field(description="groups on this page")
+    total: int = Field(description="groups of at least min_size faces, on all pages")
+    offset: int
+    limit: int
+    min_size: int
+    totals: ArchiveTotals
+
+
+class ArchiveFace(BaseModel):
+    """A face of the archive: its photo (the path it was indexed at) and its box in that photo."""
+
+    id: int
+    photo: str
+    box: Box
+
+
+class ArchiveFacePage(BaseModel):
+    """One page of a group's faces, ordered by photo."""
+
+    group: ArchiveGroup
+    faces: list[ArchiveFace]
+    count: int
+    total: int
+    offset: int
+    limit: int
+
+
+class ArchivePhoto(BaseModel):
+    """A photo where the person appears, with the box of each of their faces in it."""
+
+    face: int = Field(description="one of their faces in it: GET /api/archive/photos/{face}/image shows the photo")
+    photo: str = Field(description="the path the photo was indexed at")
+    boxes: list[Box] = Field(description="in pixels of the whole, upright photo (width x height)")
+    width: int | None = Field(description="the photo's width; null when it cannot be read now (see problem)")
+    height: int | None
+    problem: str | None = Field(description="why the photo cannot be shown, e.g. moved or deleted since indexing")
+
+
+class ArchivePhotoPage(BaseModel):
+    """One page of the photos of a named person."""
+
+    name: str
+    group: int
+    photos: list[ArchivePhoto]
+    count: int
+    total: int = Field(description="photos where the person appears, on all pages")
+    offset: int
+    limit: int
+
+
+class GroupName(BaseModel):
+    """Body of ``POST /api/archive/groups/{id}/name``."""
+
+    name: str = Field(min_length=1, max_length=200)
+
+
+class GroupNamed(BaseModel):
+    """A group just named, and the person it enrolled in the gallery."""
+
+    group: ArchiveGroup
+    person: Person
+    added: bool = Field(description="true when the faces were added to someone already enrolled under this name")
+    message: str = Field(description="what happened, in one sentence")
+
+
+class GroupMerge(BaseModel):
+    """Body of ``POST /api/archive/groups/{id}/merge``: the groups whose faces move into this one."""
+
+    others: list[int] = Field(min_length=1, max_length=100)
+
+
+class GroupMerged(BaseModel):
+    group: ArchiveGroup
+    moved: int = Field(description="faces moved into the group")
+    message: str

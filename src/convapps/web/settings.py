@@ -13,6 +13,9 @@ from pathlib import Path
 
 from convapps.errors import InvalidInputError
 
+ARCHIVE_INDEX_ENV = "CONVAPPS_ARCHIVE_INDEX"
+"""Environment variable naming the archive index (the same one ``convapps face index`` reads)."""
+
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 """Host names accepted in the ``Host`` header when the service binds to loopback (DNS-rebinding guard)."""
 
@@ -36,6 +39,8 @@ class WebSettings:
         port: TCP port.
         state_dir: folder for ``keys.sqlite``, ``audit.jsonl`` and the default gallery (created 0700).
         gallery: gallery URL (``sqlite:///path.db``, ``milvus:///path.db``); None: see :attr:`gallery_url`.
+        archive_index: the photo archive's face index (a path or ``sqlite:///path.db``, written by
+            ``convapps face index``); None: see :attr:`archive_index_url`.
         max_upload_bytes: largest single uploaded file (10 MiB).
         max_request_bytes: largest request body, all files together (40 MiB); checked while streaming.
         max_files: most files in one request (style: content + styles; viz: a batch of images).
@@ -61,6 +66,7 @@ class WebSettings:
     port: int = 8000
     state_dir: Path = field(default_factory=default_state_dir)
     gallery: str | None = None
+    archive_index: str | None = None
     max_upload_bytes: int = 10 * 1024 * 1024
     max_request_bytes: int = 40 * 1024 * 1024
     max_files: int = 16
@@ -121,6 +127,17 @@ class WebSettings:
         """The gallery in use: ``gallery``, else ``$CONVAPPS_GALLERY``, else ``state_dir/gallery.db`` (with the
         default ``state_dir`` that is the same file the ``convapps face`` commands use)."""
         return self.gallery or os.environ.get("CONVAPPS_GALLERY") or f"sqlite:///{self.state_dir / 'gallery.db'}"
+
+    @property
+    def archive_index_url(self) -> str:
+        """The archive index the Archive page shows: ``archive_index``, else ``$CONVAPPS_ARCHIVE_INDEX``, else
+        ``state_dir/archive.db`` (with the default ``state_dir`` that is the file ``convapps face index``
+        writes when given no ``--index``). It may not exist yet; the page then says how to create it."""
+        return (
+            self.archive_index
+            or os.environ.get(ARCHIVE_INDEX_ENV)
+            or f"sqlite:///{self.state_dir.expanduser().absolute() / 'archive.db'}"
+        )
 
     @property
     def host_names(self) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ models are missing, answers its routes with 503 and the reason.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Protocol
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 from fastapi import Depends, Request
 
@@ -18,6 +18,9 @@ from convapps.web.audit import AuditLog
 from convapps.web.jobs import JobPool
 from convapps.web.keys import KeyStore
 from convapps.web.settings import WebSettings
+
+if TYPE_CHECKING:
+    from convapps.web.features.archive import ArchiveDesk
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class Services:
     keys: KeyStore
     audit: AuditLog
     jobs: JobPool
+    archive: ArchiveDesk | None = None
     _features: dict[str, Feature] = field(default_factory=dict)
 
     def features(self) -> dict[str, Feature]:
@@ -63,8 +67,17 @@ class Services:
             raise ModelNotAvailableError(f"{name} is not available in this service")
         return found
 
+    def archive_desk(self) -> ArchiveDesk:
+        """The photo archive (part of the face desk: naming a group enrolls into its gallery);
+        ModelNotAvailableError (503) when this service has no face desk."""
+        if self.archive is None:
+            raise ModelNotAvailableError("the photo archive is not available in this service")
+        return self.archive
+
     def close(self) -> None:
         self.jobs.shutdown()
+        if self.archive is not None:
+            self.archive.close()
         for feature in self._features.values():
             feature.close()
 

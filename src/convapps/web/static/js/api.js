@@ -35,7 +35,7 @@ function explain(status, body) {
   return new ApiError(status, "HTTPError", `The service answered ${status}.`);
 }
 
-async function send(path, { method = "GET", form = null, json = null } = {}) {
+async function send(path, { method = "GET", form = null, json = null, cache = "no-store" } = {}) {
   const headers = {};
   const key = getKey();
   if (key) headers["Authorization"] = `Bearer ${key}`;
@@ -47,7 +47,7 @@ async function send(path, { method = "GET", form = null, json = null } = {}) {
   }
   let response;
   try {
-    response = await fetch(path, { method, headers, body, cache: "no-store" });
+    response = await fetch(path, { method, headers, body, cache });
   } catch (err) {
     throw new ApiError(0, "NetworkError", "Cannot reach the service. Is `convapps serve` still running?");
   }
@@ -67,13 +67,13 @@ export async function api(path, options = {}) {
   return response.status === 204 ? null : response.json();
 }
 
-/** Fetch a file (with the API key) as a Blob. */
-export async function fetchBlob(path) {
-  const response = await send(path);
+/** Fetch a file (with the API key) as a Blob; `cache: "default"` lets the browser reuse its copy. */
+export async function fetchBlob(path, { cache = "no-store" } = {}) {
+  const response = await send(path, { cache });
   return response.blob();
 }
 
 /** Fetch an image (with the API key) and return an object URL for <img src>. */
-export async function blobUrl(path) {
-  return URL.createObjectURL(await fetchBlob(path));
+export async function blobUrl(path, options = {}) {
+  return URL.createObjectURL(await fetchBlob(path, options));
 }

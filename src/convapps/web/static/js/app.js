@@ -1,5 +1,6 @@
 // Entry point: the API-key gate, hash routing between the pages, the session bar.
 import { api, clearKey, getKey, onUnauthorized, setKey } from "./api.js";
+import { initArchive, showArchive } from "./archive.js";
 import { initCheck, showCheck } from "./check.js";
 import { initLive, leaveLive, showLive } from "./live.js";
 import { initPeople, leavePeople, showPeople } from "./people.js";
@@ -11,10 +12,11 @@ const PAGES = {
   people: { show: showPeople, leave: leavePeople },
   check: { show: showCheck },
   live: { show: showLive, leave: leaveLive },
+  archive: { show: showArchive },
   style: { show: showStyle },
   viz: { show: showViz },
 };
-const FACE_PAGES = new Set(["people", "check", "live"]);
+const FACE_PAGES = new Set(["people", "check", "live", "archive"]);
 /** The service feature (see /api/health) a page needs. */
 const featureOf = (page) => (FACE_PAGES.has(page) ? "faces" : page);
 let features = {};
@@ -99,6 +101,7 @@ async function main() {
   initPeople();
   initCheck();
   initLive();
+  initArchive();
   initStyle();
   initViz();
   $("gate-form").addEventListener("submit", signIn);
