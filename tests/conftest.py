@@ -4,6 +4,10 @@ under ``CI=true``: there a missing data folder is a failure, not a skip."""
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,3 +43,50 @@ def _one_torch_thread_for_small_models(request: pytest.FixtureRequest) -> Iterat
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``127.0.0.1:PORT`` of a real Milvus gRPC server (``milvus-lite server``) started for this session and
+    stopped at its end. Tests keep apart by using a database each (``milvus://127.0.0.1:PORT/name``)."""
+    import logging
+
+    from pymilvus import MilvusClient
+
+    logging.getLogger("pymilvus").setLevel(logging.CRITICAL)  # refused connections while it starts
+    folder = tmp_path_factory.mktemp("milvus-server")
+    port = _free_port()
+    command = [str(Path(sys.executable).parent / "milvus-lite"), "server", "--data-dir", str(folder / "data")]
+    log = (folder / "server.log").open("wb")
+    server = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT
+    )
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"the Milvus server exited with {server.returncode}: {(folder / 'server.log').read_text()}")
+            try:
+                client = MilvusClient(uri=f"http://127.0.0.1:{port}", timeout=2)
+                client.list_collections()
+                client.close()
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the Milvus server on port {port} did not answer within 30 s")
+                time.sleep(0.2)
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+        log.close()

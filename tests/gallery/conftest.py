@@ -1,7 +1,9 @@
-"""Fixtures for the gallery contract suite: every test runs on SQLite and on Milvus Lite."""
+"""Fixtures for the gallery contract suite: every test runs on SQLite, on Milvus Lite and on a real Milvus
+server (the session's ``milvus_server``, in a database of its own per test and name)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,14 +15,20 @@ from convapps.gallery import EmbeddingSpace, Gallery, open_gallery
 SPACE = EmbeddingSpace("test-encoder-v1", 16, "squared_l2")
 OTHER_SPACE = EmbeddingSpace("another-encoder", 16, "squared_l2")
 
-BACKENDS = ["sqlite", "milvus"]
+BACKENDS = ["sqlite", "milvus", "milvus-server"]
+SERVER: dict[str, str] = {}
+"""``address``: the session's Milvus server, set by the ``backend`` fixture when a test runs on it."""
 
 
 def gallery_url(backend: str, folder: Path, name: str = "gallery") -> str:
-    """A fresh gallery location of ``backend`` inside ``folder``, in the public URL form."""
+    """A fresh gallery location of ``backend`` for ``folder`` (a test's own tmp_path), in the public URL form:
+    a file in it, or on the server a database named after it."""
     if backend == "sqlite":
         return f"sqlite:///{folder / name}.db"
-    return f"milvus:///{folder / name}-milvus.db"
+    if backend == "milvus":
+        return f"milvus:///{folder / name}-milvus.db"
+    database = re.sub(r"[^A-Za-z0-9_]", "_", f"t_{folder.name}_{name}")[:255]
+    return f"milvus://{SERVER['address']}/{database}"
 
 
 def unit(rng: np.random.Generator, n: int, dim: int = SPACE.dim) -> np.ndarray:
@@ -31,6 +39,8 @@ def unit(rng: np.random.Generator, n: int, dim: int = SPACE.dim) -> np.ndarray:
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "milvus-server":
+        SERVER["address"] = request.getfixturevalue("milvus_server")
     return str(request.param)
 
 

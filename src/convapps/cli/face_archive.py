@@ -16,7 +16,8 @@ from convapps.cli.face_gallery import gallery_option
 
 INDEX_ENV = "CONVAPPS_ARCHIVE_INDEX"
 INDEX_HELP = (
-    "Where the archive's face index lives: a path or sqlite:///abs/path.db. "
+    "Where the archive's face index lives: a path or sqlite:///abs/path.db, milvus://host:19530[/db] "
+    "(a Milvus server or cluster) or milvus:///abs/path.db (Milvus Lite). "
     f"Default: ${INDEX_ENV}, else archive.db in your data folder."
 )
 

@@ -53,6 +53,13 @@ def _check_port_free(host: str, port: int) -> None:
     metavar="URL",
     help="Identity gallery: sqlite:///path.db or milvus:///path.db [default: STATE_DIR/gallery.db].",
 )
+@click.option(
+    "--archive-index",
+    default=None,
+    metavar="URL",
+    help="Photo archive index shown on the Archive page (from 'convapps face index') "
+    "[default: $CONVAPPS_ARCHIVE_INDEX or STATE_DIR/archive.db].",
+)
 @click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help=STATE_DIR_HELP)
 @click.option(
     "--first-run", is_flag=True, help="Create and print an API key if none exists yet (what `make run` uses)."
@@ -84,6 +91,7 @@ def serve(
     host: str,
     port: int,
     gallery: str | None,
+    archive_index: str | None,
     state_dir: Path | None,
     first_run: bool,
     origins: tuple[str, ...],
@@ -93,7 +101,8 @@ def serve(
     """Start the convapps service: a JSON API and a browser UI in one local process.
 
     \b
-    Pages: people (enroll, list, remove), check (verify, identify), style (transfer jobs),
+    Pages: people (enroll, list, remove), check (verify, identify), live (webcam), archive (the
+    groups of an indexed photo archive: name them, see a person's photos), style (transfer jobs),
     what the net sees (top-patches). Every API call needs an API key:
       convapps serve keys create desk     # prints a new key once; store it
     then open the printed URL and paste the key. The service keeps keys (hashed), an audit log and
@@ -109,6 +118,7 @@ def serve(
         host=host,
         port=port,
         gallery=gallery,
+        archive_index=archive_index,
         cors_origins=origins,
         job_workers=job_workers,
         max_upload_bytes=upload,

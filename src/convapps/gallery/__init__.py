@@ -10,7 +10,8 @@ Backends share one interface (:class:`Gallery`) and one URL form (see :mod:`conv
 SQLite (default, embedded) and Milvus (Milvus Lite file, or a server).
 
 A photo archive's face index (:class:`~convapps.gallery.archive_base.ArchiveIndex`: unnamed faces by the
-million, grouped into people) opens from the same URL form with :func:`open_archive_index`.
+million, grouped into people) opens from the same URL form with :func:`open_archive_index`: SQLite
+(default) or Milvus (a server or cluster for large archives, or a Milvus Lite file).
 """
 
 from __future__ import annotations
@@ -87,16 +88,26 @@ def open_gallery(
     return gallery
 
 
-def open_archive_index(url: str | Path, *, space: EmbeddingSpace, create: bool = True) -> ArchiveIndex:
+def open_archive_index(
+    url: str | Path, *, space: EmbeddingSpace, create: bool = True, connect_timeout_s: float = 10.0
+) -> ArchiveIndex:
     """Open (creating if needed) the archive face index at ``url`` for encodings of ``space``.
 
-    ``url``: a path or ``sqlite:///abs.db``. ``create=False``: GalleryUnreadableError when it is missing.
+    Args:
+        url: a path or ``sqlite:///abs.db`` (SQLite file), ``milvus:///abs.db`` (Milvus Lite folder) or
+            ``milvus://host:19530[/database]`` (a Milvus server or cluster; its collections are named apart
+            from a gallery's, so both can live in one database).
+        space: the encoder's embedding space; an index of another space raises EmbeddingSpaceMismatchError.
+        create: if False, GalleryUnreadableError when there is no archive index at ``url``.
+        connect_timeout_s: Milvus only: how long to wait for the server (GalleryUnavailableError).
     """
     location = parse_gallery_url(url)
     if not create and location.path is not None and not location.path.exists():
         raise GalleryUnreadableError(f"there is no archive index at {location}; index a folder first")
-    if location.backend != "sqlite":
-        raise InvalidInputError(f"archive index {location}: only SQLite files hold archive indexes in this version")
+    if location.backend == "milvus":
+        from convapps.gallery.archive_milvus import MilvusArchiveIndex
+
+        return MilvusArchiveIndex(location, space=space, create=create, connect_timeout_s=connect_timeout_s)
     from convapps.gallery.archive_sqlite import SqliteArchiveIndex
 
     assert location.path is not None

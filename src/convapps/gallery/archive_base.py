@@ -11,7 +11,10 @@ holds unnamed faces by the million. It keeps three things:
 * groups: the people found by clustering (:mod:`convapps.face.archive.clustering`), unnamed until a
   user names one; named groups are kept when the index is clustered again.
 
-This module holds the value types and the :class:`ArchiveIndex` contract; backends store.
+This module holds the value types and the :class:`ArchiveIndex` contract; backends store: SQLite
+(:mod:`~convapps.gallery.archive_sqlite`, one transaction per batch of photos) and Milvus
+(:mod:`~convapps.gallery.archive_milvus`, a server or a Lite folder: no transactions, so a photo's record
+is the commit point of its write, and faces of a photo without a record are invisible to every read).
 """
 
 from __future__ import annotations

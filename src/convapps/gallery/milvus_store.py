@@ -3,6 +3,8 @@
 Two collections: ``convapps_identities`` (one row per person: stable id, name, JSON metadata; the
 reserved row id 0 holds the gallery's format, embedding space and next free id) and
 ``convapps_encodings`` (one row per encoding: id = person id * 4096 + j, person id, vector).
+Both are created with Strong consistency (a read sees every write before it); the connection (Lite
+folder, or server and database) is a :class:`~convapps.gallery.milvus_connection.MilvusConnection`.
 Milvus has no multi-collection transactions, so every write has ONE commit point, a single request:
 enroll writes the encodings first and the identity rows last (a crash in between leaves unreferenced
 encodings that search ignores); remove deletes the identity row first. Search uses Milvus' own index:
@@ -14,28 +16,18 @@ from __future__ import annotations
 import contextlib
 import difflib
 import json
-import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from convapps.embedding_space import EmbeddingSpace
-from convapps.errors import (
-    ConflictError,
-    ConvappsError,
-    EmbeddingSpaceMismatchError,
-    GalleryError,
-    GalleryLockedError,
-    GalleryUnavailableError,
-    GalleryUnreadableError,
-    NotFoundError,
-)
+from convapps.errors import ConflictError, EmbeddingSpaceMismatchError, GalleryUnreadableError, NotFoundError
 from convapps.gallery.ann import HnswParams, IvfParams
 from convapps.gallery.base import Gallery, Identity, Match, SearchMode, validate_name
+from convapps.gallery.milvus_connection import MilvusConnection, quote
 from convapps.gallery.url import GalleryUrl
 
 IDS, ENCS = "convapps_identities", "convapps_encodings"
@@ -44,13 +36,6 @@ PER_PERSON = 4096
 HNSW_BUILD = {"M": 16, "efConstruction": 128}
 HNSW_EF = 128
 _ID_FIELDS = ["person_id", "name", "metadata", "created_at", "n_encodings"]
-_LITE_USERS: dict[str, int] = {}
-"""Open galleries per Milvus Lite folder in this process: its in-process server stops with the last."""
-
-
-def _quote(text: str) -> str:
-    """A Milvus filter string literal (names never hold control characters, see validate_name)."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class MilvusGallery(Gallery):
@@ -71,29 +56,8 @@ class MilvusGallery(Gallery):
             connectivity=HNSW_BUILD["M"], expansion_add=HNSW_BUILD["efConstruction"], expansion_search=HNSW_EF
         )
         self._meta: dict[str, Any] | None = None
-        try:
-            from pymilvus import MilvusClient  # type: ignore[import-untyped,unused-ignore]
-        except ImportError as exc:  # pragma: no cover - pymilvus is a dependency
-            raise GalleryUnavailableError("Milvus galleries need pymilvus: pip install pymilvus") from exc
-        for logger in ("pymilvus", "pymilvus.milvus_client", "milvus_lite"):  # we report errors in one line
-            logging.getLogger(logger).setLevel(logging.CRITICAL)
-        if location.path is not None:
-            if location.path.exists() and not location.path.is_dir():
-                raise GalleryUnreadableError(f"{location.path} is not a Milvus Lite gallery (a file, not a folder)")
-            location.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            with contextlib.suppress(FileExistsError):
-                location.path.mkdir(mode=0o700)  # owner-only, like the SQLite file
-        uri = str(location.path) if location.path is not None else location.server_uri
-        self._lite_path = str(location.path.absolute()) if location.path is not None else None
-        if self._lite_path is not None and self._lite_path not in _LITE_USERS:
-            _check_lite_lock(Path(self._lite_path), self.url)
-        try:
-            self._client = MilvusClient(uri=uri, timeout=connect_timeout_s)
-        except Exception as exc:
-            kind = "open Milvus Lite gallery" if location.path is not None else "reach the Milvus server at"
-            raise GalleryUnavailableError(f"cannot {kind} {self.url}: {_reason(exc)}") from exc
-        if self._lite_path is not None:
-            _LITE_USERS[self._lite_path] = _LITE_USERS.get(self._lite_path, 0) + 1
+        self._conn = MilvusConnection(location, what="gallery", timeout_s=connect_timeout_s)
+        self._client = self._conn.client
         try:
             with self._errors("open"):
                 self._init_identities()
@@ -102,17 +66,8 @@ class MilvusGallery(Gallery):
             raise
 
     # ---- plumbing -----------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _errors(self, action: str) -> Iterator[None]:
-        try:
-            yield
-        except ConvappsError:
-            raise
-        except Exception as exc:
-            reason = _reason(exc)
-            if "lock" in reason.lower():
-                raise GalleryLockedError(f"gallery {self.url} is locked by another process: {reason}") from exc
-            raise GalleryError(f"cannot {action} gallery {self.url}: {reason}") from exc
+    def _errors(self, action: str) -> contextlib.AbstractContextManager[None]:
+        return self._conn.errors(action)
 
     def _init_identities(self) -> None:
         from pymilvus import DataType  # type: ignore[import-untyped,unused-ignore]
@@ -127,7 +82,7 @@ class MilvusGallery(Gallery):
             schema.add_field("unused", DataType.FLOAT_VECTOR, dim=2)  # Milvus needs one vector field
             index = self._client.prepare_index_params()
             index.add_index(field_name="unused", index_type="FLAT", metric_type="L2")
-            self._client.create_collection(IDS, schema=schema, index_params=index)
+            self._client.create_collection(IDS, schema=schema, index_params=index, consistency_level="Strong")
             fresh = {"format": FORMAT, "version": VERSION, "next_id": 1, "space": None}
             self._client.insert(IDS, [self._id_row(0, "", fresh, "", 0)])
         self._client.load_collection(IDS)
@@ -150,7 +105,9 @@ class MilvusGallery(Gallery):
             schema.add_field("enc_id", DataType.INT64, is_primary=True)
             schema.add_field("person_id", DataType.INT64)
             schema.add_field("vector", DataType.FLOAT_VECTOR, dim=space.dim)
-            self._client.create_collection(ENCS, schema=schema, index_params=self._index_params(want))
+            self._client.create_collection(
+                ENCS, schema=schema, index_params=self._index_params(want), consistency_level="Strong"
+            )
         elif self._client.describe_index(ENCS, "vector").get("index_type") != want:
             self._client.release_collection(ENCS)
             self._client.drop_index(ENCS, "vector")
@@ -196,7 +153,7 @@ class MilvusGallery(Gallery):
 
     def _find(self, name: str) -> Identity | None:
         with self._errors("read"):
-            rows = self._client.query(IDS, filter=f"name == {_quote(name)}", output_fields=_ID_FIELDS)
+            rows = self._client.query(IDS, filter=f"name == {quote(name)}", output_fields=_ID_FIELDS)
         return self._identity(rows[0]) if rows else None
 
     def _reserve_ids(self, count: int, space: EmbeddingSpace) -> int:
@@ -335,38 +292,4 @@ class MilvusGallery(Gallery):
         return results
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self._client.close()
-        path, self._lite_path = self._lite_path, None
-        if path is not None:
-            _LITE_USERS[path] -= 1
-            if _LITE_USERS[path] == 0:
-                del _LITE_USERS[path]
-                from milvus_lite.server_manager import server_manager_instance  # type: ignore[import-untyped,unused-ignore]
-
-                server_manager_instance.release_server(path)  # flushes and frees the folder's lock
-
-
-def _check_lite_lock(folder: Path, url: str) -> None:
-    """GalleryLockedError if another process has this Milvus Lite folder open (it allows one process)."""
-    import fcntl
-
-    lock = folder / "LOCK"
-    if not lock.exists():
-        return
-    try:
-        with lock.open("rb") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released when fh closes
-    except BlockingIOError as exc:
-        raise GalleryLockedError(
-            f"gallery {url} is open in another process (Milvus Lite allows one process per file); "
-            "close it or use a Milvus server"
-        ) from exc
-    except OSError as exc:
-        raise GalleryUnreadableError(f"cannot read gallery {url}: {exc.strerror}") from exc
-
-
-def _reason(exc: BaseException) -> str:
-    """A one-line reason from a pymilvus exception (its message, else its class name)."""
-    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-    return " ".join(str(text).split())[:300]
+        self._conn.close()

@@ -4,6 +4,8 @@
     sqlite:///abs/path.db               SQLite file
     milvus:///abs/path.db               Milvus Lite on a local file (embedded, no server)
     milvus://host:19530                 a Milvus server or cluster (http; milvus+https://host:443 for TLS)
+    milvus://host:19530/people          the same, in its database ``people`` (created when missing;
+                                        without one: the server's ``default`` database)
 
 With no ``--gallery`` the SQLite file ``gallery.db`` in the user's data directory is used
 (``$CONVAPPS_GALLERY`` overrides it).
@@ -12,6 +14,7 @@ With no ``--gallery`` the SQLite file ``gallery.db`` in the user's data director
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -20,6 +23,8 @@ from urllib.parse import urlsplit
 from convapps.errors import InvalidInputError
 
 ENV_VAR = "CONVAPPS_GALLERY"
+DATABASE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
+"""A Milvus database name: a letter or underscore, then letters, digits, underscores (255 at most)."""
 
 
 @dataclass(frozen=True)
@@ -30,15 +35,17 @@ class GalleryUrl:
         backend: "sqlite" or "milvus".
         path: the local file (SQLite, Milvus Lite), else None.
         server_uri: ``http(s)://host:port`` of a Milvus server, else None.
+        database: the Milvus server's database, None for its default one.
     """
 
     backend: Literal["sqlite", "milvus"]
     path: Path | None = None
     server_uri: str | None = None
+    database: str | None = None
 
     def __str__(self) -> str:
         if self.server_uri is not None:
-            return self.server_uri
+            return self.server_uri if self.database is None else f"{self.server_uri}/{self.database}"
         return f"{self.backend}://{self.path}" if self.backend == "milvus" else str(self.path)
 
 
@@ -68,11 +75,15 @@ def parse_gallery_url(url: str | Path | None) -> GalleryUrl:
         return GalleryUrl("sqlite", path=Path(parts.path))
     if scheme in ("milvus", "milvus+http", "milvus+https"):
         if parts.netloc:
-            if parts.path not in ("", "/"):
-                raise InvalidInputError(f"bad gallery URL {text!r}: write milvus://host:19530")
+            database = parts.path.strip("/") or None
+            if database is not None and not DATABASE_NAME.fullmatch(database):
+                raise InvalidInputError(
+                    f"bad gallery URL {text!r}: write milvus://host:19530 or milvus://host:19530/database "
+                    "(a database name is letters, digits and underscores)"
+                )
             transport = "https" if scheme == "milvus+https" else "http"
             port = parts.port or 19530
-            return GalleryUrl("milvus", server_uri=f"{transport}://{parts.hostname}:{port}")
+            return GalleryUrl("milvus", server_uri=f"{transport}://{parts.hostname}:{port}", database=database)
         if not parts.path.endswith(".db"):
             raise InvalidInputError(f"bad gallery URL {text!r}: a Milvus Lite file must end in .db")
         return GalleryUrl("milvus", path=Path(parts.path))
