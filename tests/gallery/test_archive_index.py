@@ -121,6 +121,22 @@ def test_groups_named_merged_split_and_kept(index: ArchiveIndex, rng: np.random.
     big = groups[0]
     assert big.representative is not None and big.representative.group == big.id
     assert big.representative.embedding is not None and big.representative.embedding.shape == (16,)
+    # the representative is the face nearest the group's mean encoding
+    members = index.faces(group=big.id, with_encodings=True)
+    x = np.stack([f.embedding for f in members if f.embedding is not None])
+    nearest = members[int(((x - x.mean(axis=0)) ** 2).sum(axis=1).argmin())]
+    assert big.representative.id == nearest.id
+    # one group read alone is the same record as in the list
+    for record in groups:
+        alone = index.group(record.id)
+        assert alone is not None and alone.representative is not None and record.representative is not None
+        assert (alone.id, alone.size, alone.name, alone.representative.id) == (
+            record.id,
+            record.size,
+            record.name,
+            record.representative.id,
+        )
+    assert index.group(999) is None
     index.name_group(big.id, "  Ada Lovelace ")
     assert index.group_of_name("ada lovelace") == big.id and index.groups()[0].name == "Ada Lovelace"
     with pytest.raises(ConflictError, match="already named"):

@@ -149,6 +149,10 @@ class ArchiveIndex(ClosingStore):
     def groups(self) -> list[GroupRecord]:
         """Every group, largest first."""
 
+    def group(self, group: int) -> GroupRecord | None:
+        """One group by id (None when there is none); backends answer without reading every group."""
+        return next((g for g in self.groups() if g.id == group), None)
+
     @abstractmethod
     def name_group(self, group: int, name: str) -> None:
         """Give a group a person's name (unique among groups)."""
@@ -169,3 +173,15 @@ class ArchiveIndex(ClosingStore):
     def clean_name(name: str) -> str:
         """The validated display form of a person's name."""
         return validate_name(name)
+
+
+def group_representatives(groups: NDArray[np.int64], x: NDArray[np.float32]) -> tuple[NDArray[np.int64], ...]:
+    """Per group of faces (ascending id): its id, size, and the position of the face nearest the group's
+    mean encoding (the first such face in the given order on ties). ``groups`` ``(F,)``, ``x`` ``(F, D)``."""
+    ids, inverse, sizes = np.unique(groups, return_inverse=True, return_counts=True)
+    sums = np.zeros((len(ids), x.shape[1]), np.float64)
+    np.add.at(sums, inverse, x)
+    d = ((x - (sums / sizes[:, None])[inverse]) ** 2).sum(axis=1)
+    order = np.lexsort((np.arange(len(x)), d, inverse))
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    return ids, sizes, order[starts]

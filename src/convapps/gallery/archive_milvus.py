@@ -40,7 +40,14 @@ from convapps.errors import (
     InvalidInputError,
     NotFoundError,
 )
-from convapps.gallery.archive_base import ArchiveIndex, FaceRecord, GroupRecord, NewFaces, PhotoRecord
+from convapps.gallery.archive_base import (
+    ArchiveIndex,
+    FaceRecord,
+    GroupRecord,
+    NewFaces,
+    PhotoRecord,
+    group_representatives,
+)
 from convapps.gallery.milvus_connection import MilvusConnection, quote
 from convapps.gallery.names import name_skeleton
 from convapps.gallery.url import GalleryUrl
@@ -345,12 +352,25 @@ class MilvusArchiveIndex(ArchiveIndex):
         order = sorted(range(len(faces)), key=lambda i: (faces[i].photo, faces[i].box[0], faces[i].box[1], faces[i].id))
         x = np.concatenate(vectors)[order]
         faces = [faces[i] for i in order]
-        ids, sizes, best = _representatives(np.array([f.group for f in faces], dtype=np.int64), x)
+        ids, sizes, best = group_representatives(np.array([f.group for f in faces], dtype=np.int64), x)
         out = [
             GroupRecord(int(g), int(n), names[int(g)] or None, replace(faces[b], embedding=x[b]))
             for g, n, b in zip(ids, sizes, best, strict=True)
         ]
         return sorted(out, key=lambda g: (-g.size, g.id))
+
+    def group(self, group: int) -> GroupRecord | None:
+        with self._conn.errors("read"):
+            found = self._rows(GROUPS, f"id == {int(group)}", ["id", "name"])
+        if not found:
+            return None
+        name = str(found[0]["name"]) or None
+        faces = self.faces(group=int(group), with_encodings=True)
+        if not faces:
+            return GroupRecord(int(group), 0, name, None)
+        x = np.stack([f.embedding for f in faces if f.embedding is not None])
+        _, _, best = group_representatives(np.full(len(faces), int(group), dtype=np.int64), x)
+        return GroupRecord(int(group), len(faces), name, faces[int(best[0])])
 
     def name_group(self, group: int, name: str) -> None:
         clean = self.clean_name(name)
@@ -460,18 +480,6 @@ def _face_row_fields(row: Row) -> Row:
 
 def _vectors(rows: Sequence[Row], dim: int) -> NDArray[np.float32]:
     return np.asarray([r["vector"] for r in rows], dtype=np.float32).reshape(len(rows), dim)
-
-
-def _representatives(groups: NDArray[np.int64], x: NDArray[np.float32]) -> tuple[NDArray[np.int64], ...]:
-    """Per group (ascending id): its id, size, and the position of the face nearest its mean encoding (the
-    first such face in the given order on ties)."""
-    ids, inverse, sizes = np.unique(groups, return_inverse=True, return_counts=True)
-    sums = np.zeros((len(ids), x.shape[1]), np.float64)
-    np.add.at(sums, inverse, x)
-    d = ((x - (sums / sizes[:, None])[inverse]) ** 2).sum(axis=1)
-    order = np.lexsort((np.arange(len(x)), d, inverse))
-    starts = np.r_[0, np.cumsum(sizes)[:-1]]
-    return ids, sizes, order[starts]
 
 
 def _row_bytes(row: Row) -> int:

@@ -18,7 +18,14 @@ from numpy.typing import NDArray
 
 from convapps.embedding_space import EmbeddingSpace
 from convapps.errors import ConflictError, EmbeddingSpaceMismatchError, GalleryUnreadableError, NotFoundError
-from convapps.gallery.archive_base import ArchiveIndex, FaceRecord, GroupRecord, NewFaces, PhotoRecord
+from convapps.gallery.archive_base import (
+    ArchiveIndex,
+    FaceRecord,
+    GroupRecord,
+    NewFaces,
+    PhotoRecord,
+    group_representatives,
+)
 from convapps.gallery.names import name_skeleton
 from convapps.gallery.sqlite_file import SqliteFile
 
@@ -166,15 +173,19 @@ class SqliteArchiveIndex(ArchiveIndex):
 
     def groups(self) -> list[GroupRecord]:
         with self._file.reading() as db:
-            rows = db.execute(
-                "SELECT g.id, g.name, COUNT(f.id) AS n FROM groups g JOIN faces f ON f.group_id = g.id "
-                "GROUP BY g.id ORDER BY n DESC, g.id"
-            ).fetchall()
-        out = []
-        for gid, name, size in rows:
-            faces = self.faces(group=int(gid), with_encodings=True)
-            out.append(GroupRecord(int(gid), int(size), name, _representative(faces)))
-        return out
+            names = dict(db.execute("SELECT id, name FROM groups").fetchall())
+            rows = db.execute(_FACE_SQL + " WHERE group_id IS NOT NULL ORDER BY photo, x0, y0, id").fetchall()
+        return _group_records(rows, names, self.space.dim)
+
+    def group(self, group: int) -> GroupRecord | None:
+        with self._file.reading() as db:
+            found = db.execute("SELECT id, name FROM groups WHERE id = ?", (group,)).fetchone()
+            if found is None:
+                return None
+            rows = db.execute(_FACE_SQL + " WHERE group_id = ? ORDER BY photo, x0, y0, id", (group,)).fetchall()
+        if not rows:
+            return GroupRecord(int(found[0]), 0, found[1], None)
+        return _group_records(rows, {found[0]: found[1]}, self.space.dim)[0]
 
     def _existing_group(self, db: sqlite3.Connection, group: int) -> None:
         if db.execute("SELECT 1 FROM groups WHERE id = ?", (group,)).fetchone() is None:
@@ -222,10 +233,15 @@ class SqliteArchiveIndex(ArchiveIndex):
         self._file.close()
 
 
-def _representative(faces: list[FaceRecord]) -> FaceRecord | None:
-    """The face nearest the mean encoding of ``faces`` (their encodings loaded)."""
-    if not faces:
-        return None
-    x = np.stack([f.embedding for f in faces if f.embedding is not None])
-    best = int(((x - x.mean(axis=0)) ** 2).sum(axis=1).argmin())
-    return faces[best]
+def _group_records(rows: list[tuple[Any, ...]], names: dict[int, str | None], dim: int) -> list[GroupRecord]:
+    """Groups (largest first) from face rows of ``_FACE_SQL`` in photo order, each with its representative."""
+    if not rows:
+        return []
+    x = np.frombuffer(b"".join(r[8] for r in rows), dtype="<f4").reshape(len(rows), dim).astype(np.float32)
+    ids, sizes, best = group_representatives(np.array([int(r[7]) for r in rows], dtype=np.int64), x)
+    out = []
+    for gid, size, b in zip(ids, sizes, best, strict=True):
+        fid, photo, x0, y0, x1, y1, score, group, _ = rows[b]
+        face = FaceRecord(int(fid), str(photo), (int(x0), int(y0), int(x1), int(y1)), float(score), int(group), x[b])
+        out.append(GroupRecord(int(gid), int(size), names.get(int(gid)), face))
+    return sorted(out, key=lambda g: (-g.size, g.id))

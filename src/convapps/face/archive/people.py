@@ -62,18 +62,18 @@ def cluster_index(index: ArchiveIndex, config: ClusterConfig | None = None) -> C
 
 def resolve_group(index: ArchiveIndex, group: str) -> GroupRecord:
     """A group by id (``"12"``) or by the name it was given."""
-    groups = index.groups()
     if group.strip().isdigit():
-        wanted = int(group)
-        for record in groups:
-            if record.id == wanted:
-                return record
-        raise NotFoundError(f"no group {wanted} in archive index {index.url}; 'convapps face people' lists them")
+        found = index.group(int(group))
+        if found is None:
+            raise NotFoundError(
+                f"no group {int(group)} in archive index {index.url}; 'convapps face people' lists them"
+            )
+        return found
     gid = index.group_of_name(group)
-    for record in groups:
-        if record.id == gid:
-            return record
-    raise NotFoundError(f"nobody named {group!r} in archive index {index.url}")
+    found = None if gid is None else index.group(gid)
+    if found is None:
+        raise NotFoundError(f"nobody named {group!r} in archive index {index.url}")
+    return found
 
 
 def name_group(index: ArchiveIndex, group: str, name: str, *, gallery: Gallery | None = None) -> Identity | None:
