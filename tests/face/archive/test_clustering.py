@@ -56,9 +56,17 @@ def test_average_linkage_does_not_chain_two_people_through_a_look_alike() -> Non
 def test_by_size_knn_and_bad_input() -> None:
     np.testing.assert_array_equal(by_size([7, 7, 3, -1, 3, 3, -1]), [1, 1, 0, 2, 0, 0, 3])
     x = np.array([[0.0, 0.0], [0.0, 1.0], [0.0, 3.0], [5.0, 0.0]], dtype=np.float32)
-    idx, dist = knn_graph(x, 2, chunk=3)
+    idx, dist = knn_graph(x, 2, max_block=12)  # 3 rows per chunk: two chunks
     np.testing.assert_array_equal(np.sort(idx[0]), [1, 2])
     np.testing.assert_allclose(np.sort(dist[2]), [2.0, 3.0])
+    # chunked or not, the same neighbours and distances (checked against brute force)
+    y = np.random.default_rng(3).standard_normal((50, 8)).astype(np.float32)
+    brute = ((y[:, None, :].astype(np.float64) - y[None, :, :]) ** 2).sum(-1)
+    np.fill_diagonal(brute, np.inf)
+    for max_block in (50, 500, 1 << 24):
+        idx, dist = knn_graph(y, 5, max_block=max_block)
+        np.testing.assert_array_equal(np.sort(idx, axis=1), np.sort(np.argsort(brute, axis=1)[:, :5], axis=1))
+        np.testing.assert_allclose(np.sort(dist, axis=1), np.sqrt(np.sort(brute, axis=1)[:, :5]), rtol=1e-5)
     assert cluster_encodings(x[:1]).tolist() == [0]
     with pytest.raises(InvalidInputError, match="non-empty"):
         cluster_encodings(np.zeros((0, 4)))

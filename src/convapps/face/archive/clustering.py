@@ -88,22 +88,34 @@ def by_size(labels: ArrayLike) -> NDArray[np.int64]:
     return rank[inverse].astype(np.int64)
 
 
-def knn_graph(x: NDArray[np.float32], k: int, *, chunk: int = 2048) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-    """Exact k nearest neighbours of every row (itself excluded): indices and Euclidean distances ``(N, k)``,
-    computed in chunks of ``chunk`` rows so memory stays at O(chunk N)."""
+def knn_graph(
+    x: NDArray[np.float32], k: int, *, max_block: int = 1 << 24
+) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+    """Exact k nearest neighbours of every row (itself excluded): indices and Euclidean distances ``(N, k)``.
+
+    Rows are taken in chunks of at most ``max_block / N`` (and 2048), so the two ``chunk x N`` work arrays
+    (squared distances, their partial sort) stay at ~``max_block`` elements each (128 MB) whatever N; the
+    work is N^2 D (the limit of one machine: see docs/face/ARCHIVE_SCALE.md)."""
     n = len(x)
     k = min(k, n - 1)
-    sq = (x.astype(np.float64) ** 2).sum(axis=1)
+    x64 = x.astype(np.float64)
+    sq = (x64**2).sum(axis=1)
+    xt = np.ascontiguousarray(x64.T)
+    chunk = int(max(1, min(2048, max_block // max(n, 1))))
     idx = np.empty((n, k), dtype=np.int64)
     dist = np.empty((n, k), dtype=np.float32)
     for start in range(0, n, chunk):
-        block = x[start : start + chunk].astype(np.float64)
-        d2 = sq[start : start + chunk, None] - 2 * block @ x.T.astype(np.float64) + sq[None, :]
-        d2[np.arange(len(block)), np.arange(start, start + len(block))] = np.inf
+        stop = min(n, start + chunk)
+        d2 = x64[start:stop] @ xt  # -2 a.b + |a|^2 + |b|^2, in place
+        d2 *= -2.0
+        d2 += sq[None, :]
+        d2 += sq[start:stop, None]
+        d2[np.arange(stop - start), np.arange(start, stop)] = np.inf
         part = np.argpartition(d2, k - 1, axis=1)[:, :k]
         vals = np.take_along_axis(d2, part, axis=1)
-        idx[start : start + chunk] = part
-        dist[start : start + chunk] = np.sqrt(np.maximum(vals, 0.0))
+        del d2
+        idx[start:stop] = part
+        dist[start:stop] = np.sqrt(np.maximum(vals, 0.0))
     return idx, dist
 
 
