@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from convapps.embedding_space import EmbeddingSpace
-from convapps.errors import InvalidInputError
+from convapps.errors import EmbeddingSpaceMismatchError, GalleryUnreadableError, InvalidInputError
 from convapps.gallery.base import as_encodings
 from convapps.gallery.closing import ClosingStore
 from convapps.gallery.names import validate_name
@@ -173,6 +173,20 @@ class ArchiveIndex(ClosingStore):
     def clean_name(name: str) -> str:
         """The validated display form of a person's name."""
         return validate_name(name)
+
+
+def check_archive_meta(url: str, meta: dict[str, str], space: EmbeddingSpace, *, version: str) -> None:
+    """Refuse an archive index written in another format ``version`` or holding encodings of another
+    embedding space than ``space`` (one-line errors naming ``url``)."""
+    if meta.get("version") != version:
+        raise GalleryUnreadableError(
+            f"archive index {url} has format version {meta.get('version')}; this convapps reads {version}"
+        )
+    stored = EmbeddingSpace.from_json(meta["space"])
+    if stored != space:
+        raise EmbeddingSpaceMismatchError(
+            f"archive index {url} holds encodings of {stored.describe()}, not {space.describe()}"
+        )
 
 
 def group_representatives(groups: NDArray[np.int64], x: NDArray[np.float32]) -> tuple[NDArray[np.int64], ...]:

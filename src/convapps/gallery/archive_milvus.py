@@ -35,7 +35,6 @@ from numpy.typing import NDArray
 from convapps.embedding_space import EmbeddingSpace
 from convapps.errors import (
     ConflictError,
-    EmbeddingSpaceMismatchError,
     GalleryUnreadableError,
     InvalidInputError,
     NotFoundError,
@@ -46,6 +45,7 @@ from convapps.gallery.archive_base import (
     GroupRecord,
     NewFaces,
     PhotoRecord,
+    check_archive_meta,
     group_representatives,
 )
 from convapps.gallery.milvus_connection import MilvusConnection, quote
@@ -107,15 +107,7 @@ class MilvusArchiveIndex(ArchiveIndex):
             meta = self._read_meta()
         if meta.get("format") != FORMAT:
             raise GalleryUnreadableError(f"{self.url} holds a '{META}' collection that is not a convapps archive index")
-        if meta.get("version") != VERSION:
-            raise GalleryUnreadableError(
-                f"archive index {self.url} has format version {meta.get('version')}; this convapps reads {VERSION}"
-            )
-        stored = EmbeddingSpace.from_json(meta["space"])
-        if stored != self.space:
-            raise EmbeddingSpaceMismatchError(
-                f"archive index {self.url} holds encodings of {stored.describe()}, not {self.space.describe()}"
-            )
+        check_archive_meta(self.url, meta, self.space, version=VERSION)
         for name in (PHOTOS, FACES, GROUPS):
             self._client.load_collection(name)
 

@@ -17,13 +17,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from convapps.embedding_space import EmbeddingSpace
-from convapps.errors import ConflictError, EmbeddingSpaceMismatchError, GalleryUnreadableError, NotFoundError
+from convapps.errors import ConflictError, GalleryUnreadableError, NotFoundError
 from convapps.gallery.archive_base import (
     ArchiveIndex,
     FaceRecord,
     GroupRecord,
     NewFaces,
     PhotoRecord,
+    check_archive_meta,
     group_representatives,
 )
 from convapps.gallery.names import name_skeleton
@@ -75,15 +76,7 @@ class SqliteArchiveIndex(ArchiveIndex):
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
         if meta.get("format") != FORMAT:
             raise GalleryUnreadableError(f"{self.url} is a SQLite file but not a convapps archive index")
-        if meta.get("version") != VERSION:
-            raise GalleryUnreadableError(
-                f"archive index {self.url} has format version {meta.get('version')}; this convapps reads {VERSION}"
-            )
-        stored = EmbeddingSpace.from_json(meta["space"])
-        if stored != space:
-            raise EmbeddingSpaceMismatchError(
-                f"archive index {self.url} holds encodings of {stored.describe()}, not {space.describe()}"
-            )
+        check_archive_meta(self.url, meta, space, version=VERSION)
 
     # ---- photos -------------------------------------------------------------------------------
     def photos(self) -> dict[str, PhotoRecord]:
