@@ -13,9 +13,10 @@ was found, so small faces are still found while most photos pay for one cheap pa
 
 Group photos need more: a small face beside larger ones is not "nothing found", so the retry never
 fires for it. ``min_face_px`` sets the smallest face to find in pixels whatever the photo (the photo
-archive uses 40 px: below that dlib's ResNet encodings stop telling people apart, see
-``benchmarks/bench_face_small.py``), and the auto policy upsamples until that face reaches the detector's
-window too, within ``max_detect_pixels`` (each step quadruples the pixels scanned).
+archive uses 28 px: dlib's ResNet still tells LFW pairs apart at 30 px and falls off at 20, see
+``benchmarks/bench_face_small.py``), and the auto policy adds one detector pass per further upsampling
+step until that face reaches the detector's window, within ``max_detect_pixels`` (each step quadruples
+the pixels scanned).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class FaceConfig:
         min_face_fraction: for ``"auto"``: smallest face to find, as a fraction of the shorter side.
         retry_upsample: for ``"auto"``: when nothing is found, retry once with one more step.
         min_face_px: for ``"auto"``: also find faces down to this side in pixels, whatever the photo's size
-            (0 = only the ``min_face_fraction`` rule). Photo archives use 40.
+            (0 = only the ``min_face_fraction`` rule). Photo archives use 28.
         max_detect_pixels: for ``"auto"``: upsampling stops before the scanned image exceeds this many
             pixels (16 MP: a 1000x1000 photo may be upsampled twice, a 12 MP one not at all).
         jitters: dlib jitters per chip (0 = none; 10 costs 10x the encoding time).
@@ -299,7 +300,8 @@ class FacePipeline:
 
 def _overlap(a: Any, b: Any) -> float:
     """Intersection over union of two dlib rectangles."""
-    inter = a.intersect(b).area() if a.intersect(b).width() > 0 and a.intersect(b).height() > 0 else 0
+    common = a.intersect(b)
+    inter = 0 if common.is_empty() else common.area()
     union = a.area() + b.area() - inter
     return float(inter) / union if union > 0 else 0.0
 

@@ -78,16 +78,20 @@ def resolve_group(index: ArchiveIndex, group: str) -> GroupRecord:
 
 def name_group(index: ArchiveIndex, group: str, name: str, *, gallery: Gallery | None = None) -> Identity | None:
     """Name a group; with ``gallery``, also enroll that person from up to :data:`MAX_TEMPLATE_FACES` of
-    the group's faces (best detector scores first), or add them to an already enrolled person of that name."""
+    the group's faces (best detector scores first), or add them to an already enrolled person of that name.
+    A name the gallery refuses (a look-alike of an enrolled name) is refused before the group is named."""
     record = resolve_group(index, group)
     clean = index.clean_name(name)
+    enrolled = gallery is not None and clean in gallery.names()
+    if gallery is not None and not enrolled:
+        gallery.check_new_name(clean)
     faces = index.faces(group=record.id, with_encodings=True)
     index.name_group(record.id, clean)
     if gallery is None:
         return None
     best = sorted(faces, key=lambda f: -f.score)[:MAX_TEMPLATE_FACES]
     encodings = np.stack([f.embedding for f in best if f.embedding is not None])
-    if clean in gallery.names():
+    if enrolled:
         return gallery.add_encodings(clean, encodings)
     return gallery.enroll(clean, encodings, metadata={"source": f"archive {index.url}, group {record.id}"})
 
@@ -130,16 +134,16 @@ def find_by_face(index: ArchiveIndex, probe: NDArray[np.float32], *, tau: float)
     tau are found through their group."""
     if probe.shape != (index.space.dim,):
         raise InvalidInputError(f"the probe encoding must have shape ({index.space.dim},), got {probe.shape}")
-    ids, encodings = index.face_encodings()
-    if len(ids) == 0:
+    faces = index.faces(with_encodings=True)  # one pass: encodings, groups and photos together
+    if not faces:
         return []
-    d = ((encodings - probe[None, :]) ** 2).sum(axis=1)
-    close = {int(i): float(v) for i, v in zip(ids, d, strict=True) if v <= tau}
-    all_faces = {f.id: f for f in index.faces()}
-    groups = {all_faces[i].group for i in close if all_faces[i].group is not None}
-    hits = [f for f in all_faces.values() if f.id in close or (f.group is not None and f.group in groups)]
-    distances = {f.id: float(d[np.searchsorted(ids, f.id)]) for f in hits}
-    return _by_photo(hits, distances)
+    x = np.stack([f.embedding for f in faces if f.embedding is not None])
+    d = ((x - probe[None, :]) ** 2).sum(axis=1)
+    close = {f.id for f, v in zip(faces, d, strict=True) if v <= tau}
+    groups = {f.group for f in faces if f.id in close and f.group is not None}
+    hits = [(f, float(v)) for f, v in zip(faces, d, strict=True) if f.id in close or f.group in groups]
+    distances = {f.id: v for f, v in hits}
+    return _by_photo([f for f, _ in hits], distances)
 
 
 def contact_sheet(index: ArchiveIndex, group: str, out: str | Path, *, limit: int = 200, size: int = 112) -> Path:

@@ -441,9 +441,7 @@ class ArchiveDesk:
                     f"('convapps face merge {other} {group_id}')"
                 )
             added = clean in gallery.names()
-            if not added:
-                gallery.check_new_name(clean)
-            person = name_group(index, str(group_id), clean, gallery=gallery)
+            person = name_group(index, str(group_id), clean, gallery=gallery)  # checks the gallery first
             assert person is not None
             named = replace(row, name=clean)
             self._patch(named)
