@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -14,15 +15,24 @@ from convapps.engine.runners import EngineConfig, map_items
 from convapps.errors import InvalidInputError
 
 
-def row_worker(offset: int):  # type: ignore[no-untyped-def]
-    """A worker factory: records its process and thread budget once, then maps items to rows."""
+def row_worker(offset: int, meet: tuple[str, int] | None = None):  # type: ignore[no-untyped-def]
+    """A worker factory: records its process and thread budget once, then maps items to rows.
+
+    With ``meet=(folder, n)`` each worker signs in to ``folder`` and its first item waits (up to a minute)
+    until ``n`` workers have signed in, so on a slow machine one early worker cannot take every item
+    before the others have started."""
     import torch
 
     built = os.getpid()
     threads = torch.get_num_threads()
+    if meet is not None:
+        (Path(meet[0]) / str(built)).touch()
 
     def run(item: int) -> dict[str, object]:
-        time.sleep(0.02)  # long enough that every worker gets items
+        if meet is not None:
+            deadline = time.monotonic() + 60
+            while len(list(Path(meet[0]).iterdir())) < meet[1] and time.monotonic() < deadline:
+                time.sleep(0.01)
         return {
             "item": item,
             "value": item * item + offset,
@@ -44,9 +54,9 @@ def _check(rows: list[dict[str, object]], n: int) -> None:
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_local_engine(workers: int) -> None:
+def test_local_engine(workers: int, tmp_path: Path) -> None:
     config = EngineConfig(kind="local", workers=workers)
-    rows = list(map_items(list(range(25)), functools.partial(row_worker, 1), config))
+    rows = list(map_items(list(range(25)), functools.partial(row_worker, 1, (str(tmp_path), workers)), config))
     _check(rows, 25)
     assert len({r["pid"] for r in rows}) == workers  # one worker built per process
 
