@@ -146,6 +146,17 @@ def find_by_face(index: ArchiveIndex, probe: NDArray[np.float32], *, tau: float)
     return _by_photo([f for f, _ in hits], distances)
 
 
+def crop_region(box: Box, width: int, height: int) -> tuple[int, int, int, int]:
+    """The part ``(left, top, right, bottom)`` of a ``width`` x ``height`` photo that a face crop shows: the
+    box with a quarter of its longer side added on every side, kept inside the photo."""
+    left, top, right, bottom = box
+    pad = max(right - left, bottom - top) // 4
+    region = (max(0, left - pad), max(0, top - pad), min(width, right + pad), min(height, bottom + pad))
+    if region[2] <= region[0] or region[3] <= region[1]:
+        raise NotFoundError(f"the face box {list(box)} lies outside its photo ({width}x{height})")
+    return region
+
+
 def contact_sheet(index: ArchiveIndex, group: str, out: str | Path, *, limit: int = 200, size: int = 112) -> Path:
     """An HTML page of the group's face crops (``size`` px, up to ``limit``), each captioned with its
     photo, for review before naming, merging or splitting. Crops are embedded, so the page stands alone."""
@@ -160,19 +171,20 @@ def contact_sheet(index: ArchiveIndex, group: str, out: str | Path, *, limit: in
     for face in faces:
         try:
             image = load_image(face.photo)
+            region = crop_region(face.box, image.shape[1], image.shape[0])
         except ConvappsError as exc:  # a photo moved or changed since indexing: show why, keep the sheet
             cells.append(f'<figure class="missing"><figcaption>{html.escape(face.photo)}: {html.escape(str(exc))}')
             continue
-        left, top, right, bottom = face.box
-        pad = (right - left) // 4
-        crop = Image.fromarray(image).crop((left - pad, top - pad, right + pad, bottom + pad)).resize((size, size))
+        crop = Image.fromarray(image).crop(region)
+        crop.thumbnail((size, size))
         buffer = io.BytesIO()
         crop.save(buffer, format="JPEG", quality=85)
         data = base64.b64encode(buffer.getvalue()).decode()
         caption = html.escape(f"face {face.id} · {Path(face.photo).name}")
         cells.append(
             f'<figure title="{html.escape(face.photo)}"><img src="data:image/jpeg;base64,{data}" '
-            f'width="{size}" height="{size}" alt="face {face.id}"><figcaption>{caption}</figcaption></figure>'
+            f'width="{crop.width}" height="{crop.height}" alt="face {face.id}">'
+            f"<figcaption>{caption}</figcaption></figure>"
         )
     page = f"""<!doctype html><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font:14px system-ui,sans-serif;margin:1.5em}}figure{{display:inline-block;margin:4px;width:{size}px}}

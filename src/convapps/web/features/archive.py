@@ -34,7 +34,7 @@ from PIL import ExifTags, Image
 
 from convapps.embedding_space import EmbeddingSpace
 from convapps.errors import ConflictError, ConvappsError, ImageError, InvalidInputError, NotFoundError
-from convapps.face.archive.people import find_by_name, name_group
+from convapps.face.archive.people import crop_region, find_by_name, name_group
 from convapps.gallery import Gallery, GalleryUrl, Identity, open_archive_index, parse_gallery_url
 from convapps.gallery.archive_base import ArchiveIndex, Box, FaceRecord
 from convapps.io.images import load_image
@@ -250,17 +250,6 @@ def upright_size(path: Path) -> tuple[int, int]:
             width, height = img.size
             orientation = int(img.getexif().get(ExifTags.Base.Orientation, 1) or 1)
     return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
-
-
-def crop_region(box: Box, width: int, height: int) -> tuple[int, int, int, int]:
-    """The part ``(left, top, right, bottom)`` of a ``width`` x ``height`` photo that a face crop shows: the
-    box with a quarter of its longer side added on every side, kept inside the photo."""
-    left, top, right, bottom = box
-    pad = max(right - left, bottom - top) // 4
-    region = (max(0, left - pad), max(0, top - pad), min(width, right + pad), min(height, bottom + pad))
-    if region[2] <= region[0] or region[3] <= region[1]:
-        raise NotFoundError(f"the face box {list(box)} lies outside its photo ({width}x{height})")
-    return region
 
 
 class ArchiveDesk:
