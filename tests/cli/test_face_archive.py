@@ -74,8 +74,9 @@ def test_index_cluster_name_find_through_ray(capsys: pytest.CaptureFixture[str],
     code, out, _ = run(capsys, "face", "index", str(photos), *ix, "--engine", "local", "--quiet")
     assert code == 0 and "0 indexed (0 faces), 18 unchanged" in out
 
-    code, out, _ = run(capsys, "face", "cluster", *ix)
+    code, out, err = run(capsys, "face", "cluster", *ix)
     assert code == 0 and "groups" in out
+    assert "neighbours: 100%" in err and re.search(r"grouping: \d+ merge", err)  # progress on stderr
     # each photo's main (largest) face: every group holds one person, Colin's and Gerhard's 5 and 4 photos
     # fall in one group each; a person split over several groups is merged back by hand
     groups_of = _main_face_groups(tmp_path / "archive.db")

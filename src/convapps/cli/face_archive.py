@@ -7,6 +7,7 @@ Index every face of a folder of photos, group the faces into people without name
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -121,17 +122,45 @@ def index(
     help="linkage: average linkage (measured best on LFW); chinese-whispers: dlib's recipe; hdbscan: density.",
 )
 @click.option("--threshold", type=float, default=None, help="The method's cut [measured default per method].")
-def cluster(index_url: str | None, method: str, threshold: float | None) -> None:
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def cluster(index_url: str | None, method: str, threshold: float | None, quiet: bool) -> None:
     """Group the indexed faces into people (named groups are kept as they are).
 
-    A face seen only once stays a group of its own, it is never forced into another group.
+    A face seen only once stays a group of its own, it is never forced into another group. Progress
+    (linkage): the nearest-neighbour graph, then the merges.
     """
     from convapps.face.archive.clustering import ClusterConfig
     from convapps.face.archive.people import cluster_index
 
-    with _open_index(index_url) as store:
-        report = cluster_index(store, ClusterConfig(method=method, threshold=threshold))  # type: ignore[arg-type]
+    bars = _StageBars(disable=quiet)
+    try:
+        with _open_index(index_url) as store:
+            report = cluster_index(store, ClusterConfig(method=method, threshold=threshold), progress=bars)  # type: ignore[arg-type]
+    finally:
+        bars.close()
     click.echo(report.summary())
+
+
+class _StageBars:
+    """A tqdm bar on stderr per stage of a ``progress(stage, done, total)`` callback."""
+
+    def __init__(self, *, disable: bool) -> None:
+        self.disable = disable
+        self.bars: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        from tqdm import tqdm
+
+        bar = self.bars.get(stage)
+        if bar is None:
+            unit = "face" if total is not None else " merges"
+            bar = tqdm(total=total, desc=stage, unit=unit, file=sys.stderr, disable=self.disable, dynamic_ncols=True)
+            self.bars[stage] = bar
+        bar.update(done - bar.n)
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
 
 
 @click.command("people")

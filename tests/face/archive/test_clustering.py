@@ -9,6 +9,7 @@ import pytest
 
 from convapps.core.cluster_scores import cluster_scores
 from convapps.errors import InvalidInputError
+from convapps.face.archive import clustering
 from convapps.face.archive.clustering import ClusterConfig, by_size, cluster_encodings, knn_graph
 
 
@@ -76,3 +77,15 @@ def test_by_size_knn_and_bad_input() -> None:
         ClusterConfig(method="kmeans")  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="threshold"):
         ClusterConfig(threshold=0)
+
+
+def test_linkage_reports_the_graph_then_every_thousandth_merge_and_the_last(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clustering, "MERGES_PER_REPORT", 10)
+    x, _ = _people()
+    calls: list[tuple[str, int, int | None]] = []
+    labels = cluster_encodings(x, ClusterConfig(method="linkage"), progress=lambda *a: calls.append(a))
+    merges = len(x) - len(set(labels.tolist()))  # 42 faces in 16 groups: 26 merges
+    assert calls == [("neighbours", 42, 42), ("grouping", 10, None), ("grouping", 20, None), ("grouping", merges, None)]
+    chunks: list[tuple[str, int, int | None]] = []
+    knn_graph(x, 3, max_block=42 * 16, progress=lambda *a: chunks.append(a))  # 16 rows per chunk
+    assert chunks == [("neighbours", 16, 42), ("neighbours", 32, 42), ("neighbours", 42, 42)]

@@ -22,6 +22,7 @@ largest first, so label 0 is the person seen most often.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -37,6 +38,13 @@ DEFAULT_THRESHOLDS: dict[ClusterMethod, float] = {"linkage": 0.825, "chinese-whi
 """Per method: ``linkage`` the cut on the mean cohort-normalised squared distance between two groups' faces
 (chosen on LFW View 1 training people: ``benchmarks/bench_face_cluster.py``), ``chinese-whispers`` the edge
 distance (0.5: dlib's example and face_recognition's recipe), ``hdbscan`` the smallest group size."""
+
+ClusterProgress = Callable[[str, int, int | None], None]
+"""``progress(stage, done, total)`` during :func:`cluster_encodings` ``linkage``: ``("neighbours", rows, N)``
+per chunk of the kNN graph, then ``("grouping", merges, None)`` every :data:`MERGES_PER_REPORT` merges and
+once at the end (how many merges there will be is not known in advance)."""
+
+MERGES_PER_REPORT = 1000
 
 PLAIN_LINKAGE_THRESHOLD = 0.26
 """``linkage`` cut on the plain mean squared distance, for encoders without a background cohort (chosen the
@@ -89,7 +97,7 @@ def by_size(labels: ArrayLike) -> NDArray[np.int64]:
 
 
 def knn_graph(
-    x: NDArray[np.float32], k: int, *, max_block: int = 1 << 24
+    x: NDArray[np.float32], k: int, *, max_block: int = 1 << 24, progress: ClusterProgress | None = None
 ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
     """Exact k nearest neighbours of every row (itself excluded): indices and Euclidean distances ``(N, k)``.
 
@@ -116,6 +124,8 @@ def knn_graph(
         del d2
         idx[start:stop] = part
         dist[start:stop] = np.sqrt(np.maximum(vals, 0.0))
+        if progress is not None:
+            progress("neighbours", stop, n)
     return idx, dist
 
 
@@ -134,7 +144,12 @@ def cohort_weights(x: NDArray[np.float32], cohort: NDArray[np.float32], n: int) 
 
 
 def average_linkage(
-    x: NDArray[np.float32], threshold: float, neighbours: int, weights: NDArray[np.float64] | None = None
+    x: NDArray[np.float32],
+    threshold: float,
+    neighbours: int,
+    weights: NDArray[np.float64] | None = None,
+    *,
+    progress: ClusterProgress | None = None,
 ) -> NDArray[np.int64]:
     """Average-linkage agglomerative clustering: merge the closest pair of groups while the mean of
     ``w_a w_b ||a - b||^2`` over their pairs of faces is at most ``threshold`` (``w = 1``: plain squared L2;
@@ -153,7 +168,7 @@ def average_linkage(
     import heapq
 
     n = len(x)
-    idx, _ = knn_graph(x, neighbours)
+    idx, _ = knn_graph(x, neighbours, progress=progress)
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
     a64 = x.astype(np.float64)
     total_w = w.copy()
@@ -175,6 +190,7 @@ def average_linkage(
 
     heap = [(gap(i, j), i, j, 0, 0) for i in range(n) for j in adjacent[i] if i < j]
     heapq.heapify(heap)
+    merges = 0
     while heap:
         d, a, b, va, vb = heapq.heappop(heap)
         if d > threshold:
@@ -196,6 +212,11 @@ def average_linkage(
         adjacent[b] = set()
         for c in adjacent[a]:
             heapq.heappush(heap, (gap(a, c), a, c, int(version[a]), int(version[c])))
+        merges += 1
+        if progress is not None and merges % MERGES_PER_REPORT == 0:
+            progress("grouping", merges, None)
+    if progress is not None:
+        progress("grouping", merges, None)
     root = parent.copy()
     while True:  # follow merges to the surviving group of each face
         nxt = root[root]
@@ -224,13 +245,15 @@ def cluster_encodings(
     *,
     cohort: NDArray[np.float32] | None = None,
     cohort_n: int = 3,
+    progress: ClusterProgress | None = None,
 ) -> NDArray[np.int64]:
     """Group labels ``(N,)`` of encodings ``(N, D)``: 0 = the largest group; singletons are groups too.
 
     ``cohort``: background encodings ``(M, D)`` of the encoder (its open-set calibration's); ``linkage``
     then compares cohort-normalised distances (:func:`cohort_weights`, ``cohort_n`` nearest members),
     which measured better; without one it uses plain squared distances (:data:`PLAIN_LINKAGE_THRESHOLD`
-    unless a threshold is given). The anchors ignore the cohort.
+    unless a threshold is given). The anchors ignore the cohort. ``progress``: see :data:`ClusterProgress`
+    (``linkage`` only: the anchors run in one library call).
     """
     cfg = config or ClusterConfig()
     x = np.ascontiguousarray(np.asarray(encodings, dtype=np.float32))
@@ -245,9 +268,10 @@ def cluster_encodings(
     if cfg.method == "linkage":
         if cohort is None:
             cut = PLAIN_LINKAGE_THRESHOLD if cfg.threshold is None else cfg.threshold
-            labels = average_linkage(x, cut, cfg.neighbours)
+            labels = average_linkage(x, cut, cfg.neighbours, progress=progress)
         else:
-            labels = average_linkage(x, cfg.cut, cfg.neighbours, cohort_weights(x, cohort, cohort_n))
+            weights = cohort_weights(x, cohort, cohort_n)
+            labels = average_linkage(x, cfg.cut, cfg.neighbours, weights, progress=progress)
     elif cfg.method == "chinese-whispers":
         labels = _chinese_whispers(x, cfg.cut)
     else:

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from convapps.errors import ConvappsError, InvalidInputError, NotFoundError
-from convapps.face.archive.clustering import ClusterConfig, cluster_encodings
+from convapps.face.archive.clustering import ClusterConfig, ClusterProgress, cluster_encodings
 from convapps.gallery.archive_base import ArchiveIndex, Box, FaceRecord, GroupRecord
 from convapps.gallery.base import Gallery, Identity
 
@@ -42,8 +42,11 @@ class ClusterReport:
         )
 
 
-def cluster_index(index: ArchiveIndex, config: ClusterConfig | None = None) -> ClusterReport:
-    """Group every face not in a named group (named groups are kept as they are)."""
+def cluster_index(
+    index: ArchiveIndex, config: ClusterConfig | None = None, *, progress: ClusterProgress | None = None
+) -> ClusterReport:
+    """Group every face not in a named group (named groups are kept as they are); ``progress`` as in
+    :func:`~convapps.face.archive.clustering.cluster_encodings`."""
     cfg = config or ClusterConfig()
     ids, encodings = index.face_encodings(unnamed_only=True)
     named = sum(p.n_faces for p in index.photos().values()) - len(ids)  # no second read of every encoding
@@ -54,7 +57,7 @@ def cluster_index(index: ArchiveIndex, config: ClusterConfig | None = None) -> C
     calibration = calibration_for(index.space.model_id)
     cohort = None if calibration is None else calibration.cohort
     n = 3 if calibration is None else calibration.cohort_n
-    labels = cluster_encodings(encodings, cfg, cohort=cohort, cohort_n=n)
+    labels = cluster_encodings(encodings, cfg, cohort=cohort, cohort_n=n, progress=progress)
     groups = index.assign_groups(ids.tolist(), labels.tolist())
     singletons = int((np.bincount(labels) == 1).sum())
     return ClusterReport(len(ids), groups, singletons, named, cfg.method, cfg.cut)
