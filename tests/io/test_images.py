@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import struct
 import tracemalloc
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -15,17 +13,7 @@ from PIL import Image, JpegImagePlugin, PngImagePlugin
 from convapps.errors import ImageTooLargeError, NotAnImageError, TruncatedImageError
 from convapps.io.images import DEFAULT_MAX_DECODED_BYTES, DEFAULT_MAX_PIXELS, load_image, save_image
 
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-
-def write_png(path: Path, width: int, height: int, bit_depth: int, color_type: int, raw_rows: bytes) -> Path:
-    """A PNG written byte by byte (lets us declare any size and bit depth)."""
-    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
-    body = _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", zlib.compress(raw_rows)) + _png_chunk(b"IEND", b"")
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + body)
-    return path
+from .png_files import write_blank_png, write_png
 
 
 def noise(h: int, w: int, seed: int = 0) -> np.ndarray:
@@ -233,17 +221,6 @@ def test_save_image_round_trip(tmp_path: Path) -> None:
     pixels = noise(7, 9)
     target = save_image(pixels, tmp_path / "sub" / "out.png")
     np.testing.assert_array_equal(load_image(target), pixels)
-
-
-def write_blank_png(path: Path, width: int, height: int, bit_depth: int, color_type: int, channels: int) -> Path:
-    """A large all-zero PNG, compressed row by row (a few KB on disk for many megapixels)."""
-    packer = zlib.compressobj(9)
-    row = b"\x00" + bytes(width * channels * bit_depth // 8)
-    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
-    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
-    body = _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + body)
-    return path
 
 
 def test_byte_budget_counts_channels_and_bit_depth_from_the_header(tmp_path: Path) -> None:
