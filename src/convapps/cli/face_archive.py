@@ -145,16 +145,18 @@ class _StageBars:
     """A tqdm bar on stderr per stage of a ``progress(stage, done, total)`` callback."""
 
     def __init__(self, *, disable: bool) -> None:
+        from tqdm import tqdm
+
+        self.tqdm = tqdm
         self.disable = disable
         self.bars: dict[str, Any] = {}
 
     def __call__(self, stage: str, done: int, total: int | None) -> None:
-        from tqdm import tqdm
-
         bar = self.bars.get(stage)
         if bar is None:
             unit = "face" if total is not None else " merges"
-            bar = tqdm(total=total, desc=stage, unit=unit, file=sys.stderr, disable=self.disable, dynamic_ncols=True)
+            options = {"file": sys.stderr, "disable": self.disable, "dynamic_ncols": True}
+            bar = self.tqdm(total=total, desc=stage, unit=unit, **options)
             self.bars[stage] = bar
         bar.update(done - bar.n)
 
