@@ -77,6 +77,12 @@ class CheckpointError(ConvappsError):
     """A training checkpoint or saved model is missing, truncated or from another model."""
 
 
+class EngineError(ConvappsError):
+    """The batch engine could not start (the embedded Ray did not come up)."""
+
+    http_status = 503
+
+
 class GalleryError(ConvappsError):
     """An identity gallery could not be opened or used. The message names the gallery."""
 

@@ -1,6 +1,7 @@
 """The batch engine: every item mapped exactly once on local processes and on an embedded Ray, rows of
 mixed column types come back as the worker returned them, each worker is built once and keeps to its
-thread budget, and bad settings are refused."""
+thread budget, bad settings are refused, and an embedded Ray that does not come up is started once more
+before a one-line error."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from convapps.engine.runners import EngineConfig, map_items
-from convapps.errors import InvalidInputError
+from convapps.engine.runners import EngineConfig, map_items, start_local_ray
+from convapps.errors import EngineError, InvalidInputError
 
 
 def row_worker(offset: int, meet: tuple[str, int] | None = None):  # type: ignore[no-untyped-def]
@@ -76,3 +77,33 @@ def test_bad_settings() -> None:
         EngineConfig(workers=0)
     with pytest.raises(InvalidInputError, match="Ray address"):
         EngineConfig(kind="local", ray_address="auto")
+
+
+class FlakyRay:
+    """Stands in for the ``ray`` module at start-up only: ``init`` fails its first ``failures`` calls the way
+    Ray does when the local raylet never registers (a failure that cannot be provoked on demand)."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures, self.inits, self.shutdowns = failures, [], 0
+
+    def init(self, **kwargs: object) -> None:
+        self.inits.append(kwargs)
+        if len(self.inits) <= self.failures:
+            raise Exception("The current node timed out during startup. This could happen because ...\nmore")
+
+    def shutdown(self) -> None:
+        self.shutdowns += 1
+
+
+def test_an_embedded_ray_that_does_not_come_up_is_started_again_then_reported() -> None:
+    once = FlakyRay(failures=1)
+    start_local_ray(once, {"num_cpus": 3})
+    assert once.inits == [{"num_cpus": 3}] * 2 and once.shutdowns == 1  # the failed start is cleaned up
+    never = FlakyRay(failures=5)
+    with pytest.raises(EngineError) as err:
+        start_local_ray(never, {"num_cpus": 3})
+    assert str(err.value) == (
+        "the embedded Ray did not start after 2 tries (The current node timed out during startup. This could "
+        "happen because ...); run again or use --engine local"
+    )
+    assert len(never.inits) == 2 and never.shutdowns == 2

@@ -20,7 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from convapps.errors import InvalidInputError
+from convapps.errors import EngineError, InvalidInputError
 
 Row = dict[str, Any]
 Worker = Callable[[Any], Row]
@@ -142,7 +142,9 @@ def _map_ray(items: Sequence[Any], make_worker: WorkerFactory, config: EngineCon
         if config.ray_address is None:
             # one slot beyond the actors' for Ray Data's own tasks (splitting, collecting), or they wait
             kwargs["num_cpus"] = config.n_workers * config.threads_per_worker + 1
-        ray.init(address=config.ray_address, **kwargs)
+            start_local_ray(ray, kwargs)
+        else:
+            ray.init(address=config.ray_address, **kwargs)
     import logging
 
     logging.getLogger("ray.data").setLevel(logging.ERROR)  # our own progress bar reports progress
@@ -173,6 +175,24 @@ def _map_ray(items: Sequence[Any], make_worker: WorkerFactory, config: EngineCon
     finally:
         if started_here:
             ray.shutdown()
+
+
+def start_local_ray(ray: Any, kwargs: dict[str, Any], *, attempts: int = 2) -> None:
+    """``ray.init(**kwargs)`` for an embedded Ray, tried ``attempts`` times: now and then the local raylet
+    never registers and Ray gives up after 30 s (seen on a busy 2-core machine); a second start works.
+    EngineError (one line) if none does."""
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(**kwargs)
+            return
+        except Exception as exc:  # Ray raises a bare Exception when its node does not come up
+            ray.shutdown()
+            if attempt == attempts:
+                first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise EngineError(
+                    f"the embedded Ray did not start after {attempts} tries ({first_line}); "
+                    "run again or use --engine local"
+                ) from exc
 
 
 def _plain(value: Any) -> Any:
